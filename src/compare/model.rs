@@ -1,0 +1,166 @@
+use crate::aggregate::{FunctionId, StackCount};
+use crate::run::Environment;
+use crate::scenario::SamplerSettings;
+use serde::{Deserialize, Serialize};
+
+/// Bumped when the JSON report's shape changes incompatibly.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    /// Share of samples with the function as leaf.
+    #[serde(rename = "self")]
+    SelfShare,
+    /// Share of samples with the function anywhere on the stack.
+    Cumulative,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Regressed,
+    Improved,
+    Unchanged,
+    /// The interval is too wide to rule out a change of at least `min_effect`.
+    Inconclusive,
+    /// Absent from the baseline, present above the threshold in the candidate.
+    New,
+    /// Present in the baseline above the threshold, absent from the candidate.
+    Gone,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::Unchanged => "unchanged",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::New => "new",
+            Verdict::Gone => "gone",
+        }
+    }
+}
+
+/// Per-run shares of one side (fractions 0..1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareSummary {
+    pub runs: usize,
+    pub mean: f64,
+    pub sd: f64,
+    /// The per-run shares themselves (after normalisation, see `FunctionComparison`).
+    pub per_run: Vec<f64>,
+}
+
+/// One function, one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionComparison {
+    pub function: FunctionId,
+    pub metric: Metric,
+    /// Whether this function can fail the gate (focus globs; all when none are set).
+    pub gated: bool,
+    /// Raw per-run shares, as measured.
+    pub baseline: ShareSummary,
+    pub candidate: ShareSummary,
+    /// Change in share (candidate - baseline, fraction), after compositional normalisation.
+    pub delta: f64,
+    /// Confidence interval of `delta`.
+    pub ci_low: f64,
+    pub ci_high: f64,
+    /// Change in raw (unnormalised) mean share.
+    pub raw_delta: f64,
+    pub p_value: f64,
+    /// p-value after multiple-comparison adjustment across the scenario's functions.
+    pub p_adjusted: f64,
+    /// The smallest change that gates, as a fraction (e.g. 0.01 = 1 point).
+    pub min_effect: f64,
+    pub verdict: Verdict,
+    /// For `inconclusive`: roughly how many runs per side would settle it.
+    pub runs_needed: Option<u32>,
+    /// Absolute budget (fraction), if configured, and whether the candidate breaches it.
+    pub budget: Option<f64>,
+    pub budget_breached: bool,
+}
+
+/// Description of one side of a comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SideInfo {
+    /// Label, results dir or baseline path.
+    pub source: String,
+    pub runs: usize,
+    pub total_samples: u64,
+    pub sampler: SamplerSettings,
+    pub environment: Environment,
+    pub created: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScenarioStatus {
+    /// No gated regression, no budget breach.
+    Pass,
+    /// At least one gated regression or budget breach.
+    Fail,
+    /// Runs failed or the comparison could not be made (see `errors`).
+    Error,
+}
+
+/// Data for the candidate's flame graph: function-level stacks plus the function table they
+/// index into. Frames are coloured by their function's cumulative `delta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FlameData {
+    pub functions: Vec<FunctionId>,
+    pub stacks: Vec<StackCount>,
+}
+
+/// The comparison of one scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioComparison {
+    pub scenario: String,
+    pub status: ScenarioStatus,
+    pub baseline: Option<SideInfo>,
+    pub candidate: Option<SideInfo>,
+    /// Compatibility warnings (CPU model, patch version, or mismatches allowed by
+    /// `--allow-mismatch`), and run exclusions.
+    pub warnings: Vec<String>,
+    /// Why the scenario is in `Error` (run failures, refused comparison).
+    pub errors: Vec<String>,
+    /// Confidence level of the intervals (e.g. 0.95).
+    pub confidence: f64,
+    /// Both metrics of every function seen on either side, sorted by function then metric.
+    pub functions: Vec<FunctionComparison>,
+    pub flame: Option<FlameData>,
+    /// Shell command that reproduces the candidate's runs locally.
+    pub reproduce: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverallStatus {
+    Pass,
+    Fail,
+    Error,
+}
+
+impl OverallStatus {
+    /// The process exit code: 0 pass, 1 regression or budget breach, 3 a run failed.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            OverallStatus::Pass => 0,
+            OverallStatus::Fail => 1,
+            OverallStatus::Error => 3,
+        }
+    }
+}
+
+/// Everything one `check` / `compare` produced: the reports' input, and `report.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonReport {
+    pub schema_version: u32,
+    pub tachygate_version: String,
+    pub label: String,
+    pub created: chrono::DateTime<chrono::Utc>,
+    pub status: OverallStatus,
+    pub scenarios: Vec<ScenarioComparison>,
+}

@@ -1,0 +1,106 @@
+use crate::scenario::SamplerSettings;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Bumped when `RunRecord` changes incompatibly.
+pub const RUN_RECORD_VERSION: u32 = 1;
+
+/// How a run ended. Only `Ok` runs are measurements; everything else is excluded from
+/// comparison and shown with its reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RunOutcome {
+    Ok,
+    /// Interpreter missing, not 3.15+, or without `profiling.sampling`.
+    InterpreterError {
+        message: String,
+    },
+    /// The profiler could not read the target's memory (ptrace / process_vm_readv).
+    PermissionDenied {
+        message: String,
+    },
+    /// The workload exited with a status other than `expect_exit`.
+    UnexpectedExit {
+        status: Option<i32>,
+        signal: Option<i32>,
+        stderr_tail: String,
+    },
+    Timeout {
+        after_s: f64,
+    },
+    TooFewSamples {
+        samples: u64,
+        minimum: u64,
+    },
+    /// Sampler error rate (percent) above the threshold after all retries.
+    HighErrorRate {
+        error_rate_pct: f64,
+        threshold_pct: f64,
+    },
+    /// p99 inter-sample gap above `max_gap_ratio` x interval after all retries.
+    SamplerStalls {
+        p99_gap_us: f64,
+        interval_us: f64,
+    },
+    /// The profile could not be decoded.
+    BadProfile {
+        message: String,
+    },
+    Interrupted,
+}
+
+impl RunOutcome {
+    pub fn is_ok(&self) -> bool {
+        matches!(self, RunOutcome::Ok)
+    }
+}
+
+/// Statistics of the gaps between consecutive sampling passes (microseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct GapStats {
+    pub median_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+}
+
+/// Where and on what a run was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Environment {
+    pub hostname: String,
+    pub cpu_model: String,
+    pub cores: u32,
+    /// Full `sys.version` of the interpreter.
+    pub python_version: String,
+    pub python_path: PathBuf,
+    /// Git commit of the workload's repository, if it is in one.
+    pub git_commit: Option<String>,
+    pub git_dirty: Option<bool>,
+}
+
+/// One profiled run of one scenario: written as `run-<k>.json` beside `run-<k>.bin`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub version: u32,
+    pub scenario: String,
+    /// Hash of the scenario's resolved settings: records with different fingerprints were
+    /// made from different scenario definitions.
+    pub fingerprint: String,
+    /// Repeat index (0-based), not counting warm-up runs.
+    pub index: u32,
+    /// Attempts made for this repeat (1 + retries used).
+    pub attempts: u32,
+    pub command: Vec<String>,
+    pub sampler: SamplerSettings,
+    pub environment: Environment,
+    pub outcome: RunOutcome,
+    /// Profile file name, relative to the record's directory.
+    pub profile: Option<PathBuf>,
+    pub exit_status: Option<i32>,
+    pub wall_time_s: f64,
+    pub samples: u64,
+    /// Sampler error rate in percent, from the profile's stats trailer.
+    pub error_rate_pct: Option<f64>,
+    pub gaps: Option<GapStats>,
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub ended: chrono::DateTime<chrono::Utc>,
+}

@@ -1,0 +1,166 @@
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Sampling mode, mapped to `--mode` of `python3.15 -m profiling.sampling run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Wall,
+    #[default]
+    Cpu,
+    Gil,
+    Exception,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Wall => "wall",
+            Mode::Cpu => "cpu",
+            Mode::Gil => "gil",
+            Mode::Exception => "exception",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `--async-mode` of the profiler (only with `async_aware`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AsyncMode {
+    #[default]
+    Running,
+    All,
+}
+
+/// How a workload is sampled: everything that changes what the profile *means*.
+/// Two captures are comparable only when these agree (see `compare`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplerSettings {
+    pub mode: Mode,
+    /// Samples per second.
+    pub rate_hz: u64,
+    /// Fixed sampling window in seconds (`-d`); `None` = run to completion.
+    pub duration_s: Option<f64>,
+    pub all_threads: bool,
+    pub native: bool,
+    /// GC frames (`<GC>`) are on by default in the profiler; `false` maps to `--no-gc`.
+    pub gc: bool,
+    pub opcodes: bool,
+    pub blocking: bool,
+    pub async_aware: bool,
+    pub async_mode: Option<AsyncMode>,
+}
+
+impl Default for SamplerSettings {
+    fn default() -> Self {
+        SamplerSettings {
+            mode: Mode::Cpu,
+            rate_hz: 1000,
+            duration_s: None,
+            all_threads: false,
+            native: false,
+            gc: true,
+            opcodes: false,
+            blocking: false,
+            async_aware: false,
+            async_mode: None,
+        }
+    }
+}
+
+/// What runs: a script or a module, with arguments, directory and environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    pub target: Target,
+    pub args: Vec<String>,
+    /// Absolute working directory (resolved relative to the scenario file).
+    pub cwd: PathBuf,
+    pub env: BTreeMap<String, String>,
+    /// Interpreter named by the scenario, if any (resolved path).
+    pub python: Option<PathBuf>,
+    pub timeout_s: f64,
+    pub expect_exit: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// Absolute path to the script.
+    Script(PathBuf),
+    Module(String),
+}
+
+/// How many times to run, and when a run is healthy enough to count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub repeats: u32,
+    pub warmup_runs: u32,
+    /// A run whose sampler error rate (percent, from the stats trailer) exceeds this is re-run,
+    /// then excluded.
+    pub max_error_rate_pct: f64,
+    /// A run whose p99 inter-sample gap exceeds this multiple of the interval is re-run, then
+    /// excluded (a descheduled sampler fires catch-up bursts).
+    pub max_gap_ratio: f64,
+    /// Re-run attempts for an unhealthy run.
+    pub retries: u32,
+    pub min_samples: u64,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            repeats: 5,
+            warmup_runs: 0,
+            max_error_rate_pct: 5.0,
+            max_gap_ratio: 2.0,
+            retries: 2,
+            min_samples: 200,
+        }
+    }
+}
+
+/// Per-function gate settings, and which frames count at all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GateSettings {
+    /// Minimum change in share, in percentage points, for a significant change to gate.
+    /// `None` = the comparison's default.
+    pub min_effect_pp: Option<f64>,
+    /// Optional relative threshold (fraction of the baseline share, e.g. 0.2 = 20%).
+    pub min_effect_rel: Option<f64>,
+    /// Globs over `file:function` (portable paths); matching frames are dropped before
+    /// aggregation (e.g. the runpy bootstrap).
+    pub ignore: Vec<String>,
+    /// Globs over `file:function`; when non-empty only matching functions gate, others are
+    /// reported only.
+    pub focus: Vec<String>,
+    /// Per-function overrides, keyed by glob over `file:function`.
+    pub functions: BTreeMap<String, FunctionGate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FunctionGate {
+    pub min_effect_pp: Option<f64>,
+    /// Absolute budget: fail when the candidate's self share exceeds this fraction (0..1).
+    pub max_share: Option<f64>,
+}
+
+/// A validated scenario: the runner's input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    /// The TOML file it came from.
+    pub source: PathBuf,
+    pub workload: Workload,
+    pub sampler: SamplerSettings,
+    pub run: RunSettings,
+    pub gate: GateSettings,
+}
