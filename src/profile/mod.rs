@@ -18,6 +18,10 @@ pub mod fxhash;
 mod header;
 mod samples;
 mod tables;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
 
 pub use error::{ProfileError, Region};
 pub use header::{ByteOrder, Compression, Features, Mode, ProfileMeta, Stats};
