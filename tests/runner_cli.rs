@@ -73,7 +73,7 @@ fn healthy_scenario_writes_complete_records_that_load_results_reads_back() {
     assert_eq!(manifest["scenarios"], serde_json::json!(["spin"]));
     assert!(manifest["finished"].is_string());
 
-    let loaded = load_results(&[res.clone()]).unwrap();
+    let loaded = load_results(std::slice::from_ref(&res)).unwrap();
     assert_eq!(loaded.len(), 1);
     let runs = &loaded[0];
     assert_eq!(runs.scenario, "spin");
@@ -208,7 +208,7 @@ fn high_error_rate_is_retried_then_recorded() {
         .assert()
         .code(3)
         .stderr(predicates::str::contains("retrying"));
-    let loaded = load_results(&[res.clone()]).unwrap();
+    let loaded = load_results(std::slice::from_ref(&res)).unwrap();
     for (r, _) in &loaded[0].records {
         assert_eq!(r.attempts, 2);
         assert!(
