@@ -1,6 +1,9 @@
 """Tiny deterministic CPU workload for tests: spins for SPIN_SECONDS (default 0.4) split
-between two named functions, then exits with EXIT_CODE (default 0)."""
+between two named functions, then exits with EXIT_CODE (default 0). SPIN_IGNORE_TERM=1 makes
+it ignore SIGTERM (to test escalation to SIGKILL). Arguments are ignored: tests pass a unique
+marker argument to find leftover processes in /proc."""
 import os
+import signal
 import sys
 import time
 
@@ -20,6 +23,8 @@ def cold_loop(deadline):
 
 
 def main():
+    if os.environ.get("SPIN_IGNORE_TERM"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     seconds = float(os.environ.get("SPIN_SECONDS", "0.4"))
     start = time.perf_counter()
     hot_loop(start + seconds * 0.7)
