@@ -102,7 +102,7 @@ fn timed_out_workload_and_its_profiler_are_both_gone() {
         "the timeout did not stop the workload"
     );
     assert_eq!(processes_with(&m), Vec::<u32>::new(), "orphans left behind");
-    let loaded = load_results(&[res.clone()]).unwrap();
+    let loaded = load_results(std::slice::from_ref(&res)).unwrap();
     assert_eq!(loaded[0].records.len(), 3);
     for (r, profile) in &loaded[0].records {
         assert_eq!(r.outcome, RunOutcome::Timeout { after_s: 1.8 });
