@@ -706,3 +706,70 @@ pub fn describe(o: &RunOutcome) -> String {
         RunOutcome::Interrupted => "interrupted".into(),
     }
 }
+
+/// The result of [`smoke_test`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SmokeTest {
+    Ok(ProfileHealth),
+    PermissionDenied(String),
+    Failed(String),
+}
+
+/// Profiles a 0.3 s busy loop with `python` (in `dir`, which must exist): can this machine
+/// sample a child process at all? Used by `tachygate doctor`.
+pub fn smoke_test(python: &Interpreter, dir: &Path) -> SmokeTest {
+    let script = dir.join("tachygate_doctor_loop.py");
+    let profile = dir.join("doctor.bin");
+    let code =
+        "import time\nt = time.perf_counter()\nwhile time.perf_counter() - t < 0.3:\n    pass\n";
+    if let Err(e) = std::fs::write(&script, code) {
+        return SmokeTest::Failed(format!("cannot write {}: {e}", script.display()));
+    }
+    let (out_path, err_path) = (dir.join("doctor.stdout"), dir.join("doctor.stderr"));
+    let files =
+        std::fs::File::create(&out_path).and_then(|o| Ok((o, std::fs::File::create(&err_path)?)));
+    let (stdout, stderr) = match files {
+        Ok(f) => f,
+        Err(e) => {
+            return SmokeTest::Failed(format!("cannot create log files in {}: {e}", dir.display()))
+        }
+    };
+    let mut command = std::process::Command::new(&python.path);
+    command
+        .args(["-m", "profiling.sampling", "run", "--binary", "-o"])
+        .arg(&profile)
+        .args(["-r", "1khz", "--mode", "cpu"])
+        .arg(&script)
+        .current_dir(dir);
+    let launched = process::run(process::Launch {
+        command,
+        stdout,
+        stderr,
+        timeout: Duration::from_secs(30),
+        grace: Duration::from_secs(2),
+        interrupt: None,
+    });
+    let stderr_text = std::fs::read_to_string(&err_path).unwrap_or_default();
+    match launched {
+        Err(e) => SmokeTest::Failed(format!("cannot launch {}: {e}", python.path.display())),
+        Ok((process::Ended::Exited(status), _)) if status.success() && profile.is_file() => {
+            match profile_health(&profile) {
+                Ok(h) if h.samples > 0 => SmokeTest::Ok(h),
+                Ok(_) => SmokeTest::Failed("the profile has no samples".into()),
+                Err(e) => SmokeTest::Failed(e.to_string()),
+            }
+        }
+        Ok((process::Ended::Exited(status), _)) => {
+            match classify_profiler_failure(&stderr_text, status, None) {
+                RunOutcome::PermissionDenied { message } => SmokeTest::PermissionDenied(message),
+                other => SmokeTest::Failed(describe(&other)),
+            }
+        }
+        Ok((_, _)) => SmokeTest::Failed("the profiled loop did not finish within 30 s".into()),
+    }
+}
+
+/// How to fix a permission problem (shown by `doctor` and in `PermissionDenied` outcomes).
+pub fn permission_fix() -> &'static str {
+    PERMISSION_FIX
+}
