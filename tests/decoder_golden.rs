@@ -233,3 +233,57 @@ fn inspect_rejects_garbage_with_exit_2_and_one_line() {
     assert!(err.contains("junk.bin"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+fn inspect_stdout(args: &[&str]) -> String {
+    let out = Command::cargo_bin("tachygate")
+        .unwrap()
+        .arg("inspect")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// (self, cumulative, function) rows of a --top table.
+fn top_rows(text: &str) -> Vec<(u64, u64, String)> {
+    text.lines()
+        .skip(2)
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (
+                f[0].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[4..].join(" "),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn inspect_top_sorts_by_self_by_default_and_by_cumulative_on_request() {
+    let bin = common::data_dir().join("profiles/cpu_zstd.bin");
+    let bin = bin.to_str().unwrap();
+    let default = inspect_stdout(&[bin]);
+    let rows = top_rows(&default);
+    assert!(!rows.is_empty() && rows.len() <= 20);
+    assert!(rows.windows(2).all(|w| w[0].0 >= w[1].0), "{default}");
+    assert!(default.contains("~:<GC>"), "{default}");
+
+    let cum = inspect_stdout(&["--top", "3", "--by", "cumulative", bin]);
+    let rows = top_rows(&cum);
+    assert_eq!(rows.len(), 3, "{cum}");
+    assert!(rows.windows(2).all(|w| w[0].1 >= w[1].1), "{cum}");
+    let total: u64 = cum.split_whitespace().next().unwrap().parse().unwrap();
+    assert_eq!(rows[0].1, total, "the entry point is on every stack: {cum}");
+}
+
+#[test]
+fn inspect_top_normalizes_stdlib_paths_of_the_provisioned_interpreter() {
+    let bin = common::data_dir().join("profiles/wall_threads.bin");
+    let out = inspect_stdout(&["--by", "cumulative", bin.to_str().unwrap()]);
+    assert!(
+        out.contains("<stdlib>/threading.py:Thread._bootstrap"),
+        "{out}"
+    );
+}

@@ -44,7 +44,20 @@ fn bad_input(e: impl std::fmt::Display) -> anyhow::Error {
     .into()
 }
 
-pub fn run(args: Args, _g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+    match render(args, g) {
+        // `inspect ... | head` closing the pipe early is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(exit::OK)
+        }
+        r => r,
+    }
+}
+
+fn render(args: Args, _g: &Global) -> anyhow::Result<i32> {
     let profile = Profile::open(&args.profile).map_err(bad_input)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());

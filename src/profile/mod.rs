@@ -115,11 +115,16 @@ impl Profile {
 
     /// Streams the samples in file order. Each call starts from the beginning.
     pub fn samples(&self) -> Result<SampleReader<'_>, ProfileError> {
+        self.samples_capped(MAX_DECOMPRESSED)
+    }
+
+    /// [`Profile::samples`] with a different decompressed-size cap (tests use a small one).
+    pub(crate) fn samples_capped(&self, cap: u64) -> Result<SampleReader<'_>, ProfileError> {
         let region = self
             .bytes
             .get(header::HEADER_SIZE as usize..self.sample_region_end)
             .unwrap_or(&[]);
-        SampleReader::new(self, region)
+        SampleReader::new(self, region, cap)
     }
 
     /// Whether frame `index` is one of the profiler's own frames, which `replay` drops.

@@ -61,6 +61,7 @@ struct ZstdSource<'a> {
     in_pos: usize,
     done: bool,
     total_out: u64,
+    cap: u64,
 }
 
 impl ZstdSource<'_> {
@@ -86,10 +87,8 @@ impl ZstdSource<'_> {
             let written = outb.pos();
             self.in_pos += read;
             self.total_out += written as u64;
-            if self.total_out > MAX_DECOMPRESSED {
-                return Err(ProfileError::DecompressedTooLarge {
-                    limit: MAX_DECOMPRESSED,
-                });
+            if self.total_out > self.cap {
+                return Err(ProfileError::DecompressedTooLarge { limit: self.cap });
             }
             if hint == 0 {
                 self.done = true;
@@ -140,7 +139,11 @@ pub struct SampleReader<'p> {
 }
 
 impl<'p> SampleReader<'p> {
-    pub(super) fn new(profile: &'p Profile, region: &'p [u8]) -> Result<Self, ProfileError> {
+    pub(super) fn new(
+        profile: &'p Profile,
+        region: &'p [u8],
+        cap: u64,
+    ) -> Result<Self, ProfileError> {
         let (raw, zstd, buf, reg, report_base, end) = match profile.meta().compression {
             Compression::None => (
                 region,
@@ -161,6 +164,7 @@ impl<'p> SampleReader<'p> {
                     in_pos: 0,
                     done: false,
                     total_out: 0,
+                    cap,
                 };
                 (
                     &[][..],

@@ -461,6 +461,30 @@ fn rejects_incomplete_zstd_frame() {
 }
 
 #[test]
+fn rejects_decompressed_region_above_the_cap() {
+    let mut b = Builder::default();
+    for _ in 0..20_000 {
+        b.full(1, 1, 0, &[0, 1, 0, 1]);
+    }
+    b.zstd = true;
+    let p = Profile::from_bytes(b.build()).unwrap();
+    let mut r = p.samples_capped(64 * 1024).unwrap();
+    let e = loop {
+        match r.next_sample() {
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => break e,
+            None => panic!("cap not enforced"),
+        }
+    };
+    assert!(
+        matches!(e, ProfileError::DecompressedTooLarge { limit: 65536 }),
+        "{e}"
+    );
+    // The same file is fine under the real cap.
+    assert_eq!(decode(b.build()).unwrap().len(), 20_000);
+}
+
+#[test]
 fn rejects_data_after_the_zstd_frame() {
     let mut b = sample_builder();
     let mut r = zstd::encode_all(&b.records[..], 3).unwrap();
