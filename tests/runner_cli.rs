@@ -27,7 +27,8 @@ fn scenario(dir: &Path, name: &str, workload_extra: &str, rest: &str) -> PathBuf
     p
 }
 
-const LENIENT: &str = "[run]\nrepeats = 3\nmin_samples = 20\nmax_error_rate = 90\nretries = 0\n";
+const LENIENT: &str =
+    "[run]\nrepeats = 3\nmin_samples = 20\nmax_error_rate = 90\nmax_gap_ratio = 1000\nretries = 0\n";
 
 fn files(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
@@ -85,6 +86,11 @@ fn healthy_scenario_writes_complete_records_that_load_results_reads_back() {
         assert_eq!(r.exit_status, Some(0));
         assert!(r.samples >= 20, "{r:?}");
         assert!(r.error_rate_pct.is_some());
+        let gaps = r.gaps.expect("gap statistics are recorded");
+        assert!(
+            gaps.median_us > 0.0 && gaps.p99_us >= gaps.median_us && gaps.max_us >= gaps.p99_us,
+            "{gaps:?}"
+        );
         assert!(r.wall_time_s > 0.3);
         assert!(r.ended >= r.started);
         assert_eq!(r.command[3..6], ["run", "--binary", "--compression"]);

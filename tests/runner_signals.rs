@@ -130,7 +130,7 @@ fn interrupt_mid_run(signal: nix::sys::signal::Signal) {
         "long",
         &m,
         "env = { SPIN_SECONDS = \"1.0\" }",
-        "[run]\nrepeats = 3\nmin_samples = 1\nmax_error_rate = 100\n",
+        "[run]\nrepeats = 3\nmin_samples = 1\nmax_error_rate = 100\nmax_gap_ratio = 1000\nretries = 0\n",
     );
     let res = d.path().join("res");
     let mut child = std::process::Command::new(bin())

@@ -773,3 +773,166 @@ pub fn smoke_test(python: &Interpreter, dir: &Path) -> SmokeTest {
 pub fn permission_fix() -> &'static str {
     PERMISSION_FIX
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario() -> Scenario {
+        crate::scenario::load_str(
+            "[workload]\nscript = \"a.py\"\n[run]\nmin_samples = 100\nmax_error_rate = 5\nmax_gap_ratio = 2\n",
+            Path::new("/p/s.toml"),
+        )
+        .unwrap()
+    }
+
+    fn attempt(samples: u64, error: Option<f64>, p99_us: f64) -> Attempt {
+        let now = chrono::Utc::now();
+        Attempt {
+            outcome: RunOutcome::Ok,
+            exit_status: Some(0),
+            wall_time_s: 1.0,
+            health: Some(ProfileHealth {
+                samples,
+                interval_us: 1000,
+                error_rate_pct: error,
+                duration_s: Some(1.0),
+                gaps: Some(GapStats {
+                    median_us: 1000.0,
+                    p99_us,
+                    max_us: p99_us,
+                }),
+            }),
+            started: now,
+            ended: now,
+            profile_tmp: None,
+        }
+    }
+
+    #[test]
+    fn judge_applies_each_health_threshold() {
+        let s = scenario();
+        assert_eq!(judge(&s, &attempt(1000, Some(1.0), 1100.0)), RunOutcome::Ok);
+        assert_eq!(
+            judge(&s, &attempt(99, Some(1.0), 1100.0)),
+            RunOutcome::TooFewSamples {
+                samples: 99,
+                minimum: 100
+            }
+        );
+        assert_eq!(
+            judge(&s, &attempt(1000, Some(5.5), 1100.0)),
+            RunOutcome::HighErrorRate {
+                error_rate_pct: 5.5,
+                threshold_pct: 5.0
+            }
+        );
+        // Exactly at the threshold is still healthy.
+        assert_eq!(judge(&s, &attempt(1000, Some(5.0), 2000.0)), RunOutcome::Ok);
+        assert_eq!(
+            judge(&s, &attempt(1000, None, 2001.0)),
+            RunOutcome::SamplerStalls {
+                p99_gap_us: 2001.0,
+                interval_us: 1000.0
+            }
+        );
+        let mut failed = attempt(1000, Some(1.0), 1000.0);
+        failed.outcome = RunOutcome::Timeout { after_s: 3.0 };
+        assert_eq!(judge(&s, &failed), RunOutcome::Timeout { after_s: 3.0 });
+        let mut no_profile = attempt(1000, None, 1000.0);
+        no_profile.health = None;
+        assert!(matches!(
+            judge(&s, &no_profile),
+            RunOutcome::BadProfile { .. }
+        ));
+    }
+
+    #[test]
+    fn permission_problems_are_recognised_with_the_fix() {
+        use std::os::unix::process::ExitStatusExt;
+        let status = std::process::ExitStatus::from_raw(1 << 8);
+        for stderr in [
+            "PermissionError: [Errno 1] Operation not permitted",
+            "RuntimeError: process_vm_readv failed",
+            "🔒 Tachyon was unable to access process memory.",
+        ] {
+            match classify_profiler_failure(stderr, status, None) {
+                RunOutcome::PermissionDenied { message } => {
+                    assert!(message.contains("ptrace_scope"), "{message}");
+                    assert!(message.contains("SYS_PTRACE"), "{message}");
+                }
+                other => panic!("{stderr}: {other:?}"),
+            }
+        }
+        match classify_profiler_failure("Traceback\nValueError: boom", status, None) {
+            RunOutcome::UnexpectedExit {
+                status: Some(1),
+                signal: None,
+                stderr_tail,
+            } => assert!(stderr_tail.ends_with("ValueError: boom")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn stderr_tail_keeps_the_last_lines() {
+        let text: String = (1..=30).map(|i| format!("line {i}\n")).collect();
+        let t = tail(&text, 20);
+        assert!(t.starts_with("line 11\n") && t.ends_with("line 30"), "{t}");
+        assert_eq!(tail("", 20), "");
+    }
+
+    #[test]
+    fn command_maps_every_sampler_setting_to_its_profiler_flag() {
+        let s = crate::scenario::load_str(
+            "[workload]\nmodule = \"pkg.app\"\nargs = [\"--x\", \"1\"]\n[sampler]\nmode = \"wall\"\nrate = \"10khz\"\nduration = \"3s\"\nall_threads = true\nnative = true\ngc = false\nopcodes = true\nblocking = true\n",
+            Path::new("/p/s.toml"),
+        )
+        .unwrap();
+        let opts = RunOptions::new(PathBuf::from("/tmp/unused"));
+        let cx = Shared {
+            host: Host::default(),
+            interpreters: Mutex::new(HashMap::new()),
+            opts: &opts,
+            out: PathBuf::from("/tmp/unused"),
+            progress: &NoProgress,
+        };
+        let py = Interpreter {
+            path: PathBuf::from("/py/python3.15"),
+            version: "3.15.2".into(),
+            major: 3,
+            minor: 15,
+            micro: 2,
+        };
+        let argv = cx.command(&s, &py, Path::new("/r/.run-0.bin.partial"));
+        assert_eq!(argv[0], "/py/python3.15");
+        assert_eq!(argv[1], "-c");
+        let rest: Vec<&str> = argv[3..].iter().map(String::as_str).collect();
+        assert_eq!(
+            rest,
+            [
+                "run",
+                "--binary",
+                "--compression",
+                "zstd",
+                "-o",
+                "/r/.run-0.bin.partial",
+                "-r",
+                "10000",
+                "--mode",
+                "wall",
+                "-d",
+                "3",
+                "--all-threads",
+                "--native",
+                "--no-gc",
+                "--opcodes",
+                "--blocking",
+                "-m",
+                "pkg.app",
+                "--x",
+                "1"
+            ]
+        );
+    }
+}

@@ -142,3 +142,113 @@ pub fn load_results(dirs: &[PathBuf]) -> Result<Vec<super::ScenarioRuns>, RunErr
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{Environment, RunOutcome, RUN_RECORD_VERSION};
+
+    fn record(scenario: &str, fingerprint: &str, index: u32) -> RunRecord {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000 + index as i64, 0).unwrap();
+        RunRecord {
+            version: RUN_RECORD_VERSION,
+            scenario: scenario.into(),
+            fingerprint: fingerprint.into(),
+            index,
+            attempts: 1,
+            command: vec!["python3.15".into()],
+            sampler: Default::default(),
+            environment: Environment::default(),
+            outcome: RunOutcome::Ok,
+            profile: Some(PathBuf::from(format!("run-{index}.bin"))),
+            exit_status: Some(0),
+            wall_time_s: 1.0,
+            samples: 1000,
+            error_rate_pct: Some(1.0),
+            gaps: None,
+            started: t,
+            ended: t,
+        }
+    }
+
+    fn results_dir(root: &Path, name: &str, records: &[RunRecord]) -> PathBuf {
+        let dir = root.join(name);
+        let manifest = ResultsManifest {
+            version: 1,
+            label: Some(name.into()),
+            created: chrono::Utc::now(),
+            finished: None,
+            tachygate_version: "0".into(),
+            scenarios: vec![],
+            shard: None,
+            interrupted: false,
+        };
+        crate::fsutil::write_json_atomic(&dir.join(MANIFEST), &manifest).unwrap();
+        for r in records {
+            let p = dir.join(&r.scenario).join(format!("run-{}.json", r.index));
+            crate::fsutil::write_json_atomic(&p, r).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn shards_merge_into_one_sorted_view_with_absolute_profile_paths() {
+        let d = tempfile::tempdir().unwrap();
+        let a = results_dir(
+            d.path(),
+            "a",
+            &[
+                record("x", "f1", 1),
+                record("x", "f1", 0),
+                record("y", "f2", 0),
+            ],
+        );
+        let b = results_dir(d.path(), "b", &[record("x", "f1", 2), record("z", "f3", 0)]);
+        let all = load_results(&[a, b.clone()]).unwrap();
+        let names: Vec<&str> = all.iter().map(|s| s.scenario.as_str()).collect();
+        assert_eq!(names, ["x", "y", "z"]);
+        let x = &all[0];
+        let idx: Vec<u32> = x.records.iter().map(|(r, _)| r.index).collect();
+        assert_eq!(idx, [0, 1, 2]);
+        let (_, p) = &x.records[2];
+        assert!(p.is_absolute());
+        assert!(p.ends_with("b/x/run-2.bin"), "{p:?}");
+        assert_eq!(x.ok().count(), 3);
+    }
+
+    #[test]
+    fn same_scenario_with_different_fingerprints_does_not_merge() {
+        let d = tempfile::tempdir().unwrap();
+        let a = results_dir(d.path(), "a", &[record("x", "old", 0)]);
+        let b = results_dir(d.path(), "b", &[record("x", "new", 0)]);
+        let e = load_results(&[a, b]).unwrap_err();
+        assert!(matches!(e, RunError::FingerprintMismatch { .. }), "{e}");
+        assert!(e.to_string().contains("`x`"), "{e}");
+    }
+
+    #[test]
+    fn a_directory_without_manifest_is_not_results() {
+        let d = tempfile::tempdir().unwrap();
+        let e = load_results(&[d.path().to_path_buf()]).unwrap_err();
+        assert!(matches!(e, RunError::NotResults { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_corrupt_record_names_its_file_and_position() {
+        let d = tempfile::tempdir().unwrap();
+        let a = results_dir(d.path(), "a", &[record("x", "f", 0)]);
+        std::fs::write(a.join("x/run-1.json"), "{\n  \"version\": 1,\n  oops").unwrap();
+        let e = load_results(&[a]).unwrap_err().to_string();
+        assert!(e.contains("run-1.json") && e.contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn a_profile_path_outside_the_record_directory_is_rejected() {
+        let d = tempfile::tempdir().unwrap();
+        let mut r = record("x", "f", 0);
+        r.profile = Some(PathBuf::from("../../etc/passwd"));
+        let a = results_dir(d.path(), "a", &[r]);
+        let e = load_results(&[a]).unwrap_err().to_string();
+        assert!(e.contains("must be a file name"), "{e}");
+    }
+}

@@ -505,3 +505,34 @@ fn shards_partition_and_are_stable_when_scenarios_come_and_go() {
         }
     }
 }
+
+#[test]
+fn the_commented_example_and_the_bundled_scenarios_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let example = load_file(&root.join("example.toml.sample")).unwrap();
+    assert_eq!(example.name, "example");
+    // The sample documents the defaults, so apart from what it sets explicitly it must agree
+    // with them.
+    assert_eq!(example.sampler, SamplerSettings::default());
+    assert_eq!(example.run, RunSettings::default());
+    let bundled = discover(&[root]).unwrap();
+    let names: Vec<&str> = bundled.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "asyncio-pipeline",
+            "json-roundtrip",
+            "particles",
+            "regex-tokenize",
+            "sorting",
+            "thread-pool"
+        ]
+    );
+    for s in &bundled {
+        let Target::Script(p) = &s.workload.target else {
+            panic!("{}: bundled scenarios run scripts", s.name)
+        };
+        assert!(p.is_file(), "{}: {p:?} missing", s.name);
+        assert_eq!(s.sampler.rate_hz, 1000, "{}", s.name);
+    }
+}
