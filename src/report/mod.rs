@@ -237,11 +237,16 @@ pub fn load_report(input: &Path) -> Result<(ComparisonReport, PathBuf), ReportEr
             });
         }
     }
-    let report = serde_json::from_str(&text).map_err(|e| ReportError::Parse {
-        path: path.clone(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
+    let report = serde_json::from_str(&text).map_err(|e| {
+        // serde's message ends with " at line L column C", which the error shows as L:C.
+        let full = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        ReportError::Parse {
+            path: path.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: full.strip_suffix(&suffix).unwrap_or(&full).to_string(),
+        }
     })?;
     Ok((report, path))
 }
