@@ -95,6 +95,33 @@ pub fn md_text(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// Text inside raw HTML in Markdown (e.g. `<summary>`), where Markdown escapes would show
+/// literally: entity-escaped, with joiners against mentions and issue references (GitHub
+/// links those in HTML blocks too).
+pub fn md_html_text(s: &str, max_chars: usize) -> String {
+    let line = clean_line(s, max_chars);
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '@' | '#' => {
+                out.push(c);
+                out.push(ZWJ);
+            }
+            ':' => {
+                out.push(':');
+                out.push(ZWJ);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Text for XML 1.0 content or attributes, before entity escaping: characters XML forbids
 /// (C0 controls other than tab/newline/CR, U+FFFE, U+FFFF) become U+FFFD.
 pub fn xml_clean(s: &str, max_chars: usize) -> String {
@@ -175,6 +202,14 @@ mod tests {
     #[test]
     fn md_text_escapes_entities_so_they_cannot_decode_to_mentions() {
         assert_eq!(md_text("&#64;admin", 50), "&amp;\\#\u{200D}64;admin");
+    }
+
+    #[test]
+    fn md_html_text_escapes_without_markdown_backslashes() {
+        assert_eq!(
+            md_html_text("a_b <i> @x #1", 50),
+            format!("a_b &lt;i&gt; @{ZWJ}x #{ZWJ}1")
+        );
     }
 
     #[test]
