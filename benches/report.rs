@@ -22,14 +22,18 @@ fn best_of<T>(n: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 }
 
 fn main() {
-    let functions: usize = std::env::var("BENCH_FUNCTIONS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
-    let nodes: usize = std::env::var("BENCH_FLAME_NODES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50_000);
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
+    // in a debug build: then only a quick smoke run, so the test suite stays fast.
+    let full = std::env::args().any(|a| a == "--bench");
+    let size = |var: &str, bench: usize, smoke: usize| {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if full { bench } else { smoke })
+    };
+    let functions = size("BENCH_FUNCTIONS", 2_000, 100);
+    let nodes = size("BENCH_FLAME_NODES", 50_000, 1_000);
+    let reps = if full { 5 } else { 1 };
     let report = fixture::large_report(functions, nodes);
     let rows: usize = report.scenarios.iter().map(|s| s.functions.len()).sum();
     let stacks: usize = report
@@ -42,14 +46,14 @@ fn main() {
         "report: {functions} functions ({rows} comparisons), {stacks} stacks, ~{nodes} flame nodes"
     );
 
-    let (reference, json) = best_of(5, || serde_json::to_string(&report).expect("serialise"));
+    let (reference, json) = best_of(reps, || serde_json::to_string(&report).expect("serialise"));
     println!(
         "reference  serde_json::to_string   {:>8.1} ms  {:>9} bytes",
         reference.as_secs_f64() * 1e3,
         json.len()
     );
     for format in [Format::Html, Format::Markdown, Format::Json, Format::Junit] {
-        let (t, out) = best_of(5, || render(&report, format).expect("render"));
+        let (t, out) = best_of(reps, || render(&report, format).expect("render"));
         println!(
             "{:<10} render                  {:>8.1} ms  {:>9} bytes  {:>6.2}x reference",
             format.as_str(),
@@ -57,7 +61,7 @@ fn main() {
             out.len(),
             t.as_secs_f64() / reference.as_secs_f64()
         );
-        if format == Format::Html {
+        if format == Format::Html && full {
             let ok_time = t < Duration::from_secs(1);
             let ok_size = out.len() < 5_000_000;
             println!(
