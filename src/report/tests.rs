@@ -547,3 +547,20 @@ fn load_report_names_file_line_and_column_of_bad_json() {
     let e = load_report(dir.path()).unwrap_err().to_string();
     assert!(e.contains("99") && e.contains("upgrade"), "{e}");
 }
+
+#[test]
+fn rows_put_gated_regressions_and_breaches_first() {
+    let v = super::view::report_view(&sample_report());
+    let rows = &v.scenarios[0].rows;
+    assert_eq!(rows[0].name, "compute_totals");
+    assert!(rows[0].breached && rows[0].verdict == "regressed");
+    let gated: Vec<_> = rows.iter().take_while(|r| r.gated).collect();
+    assert!(
+        gated.windows(2).all(|w| w[0].rank <= w[1].rank),
+        "gated rows not ranked"
+    );
+    assert!(
+        rows[gated.len()..].iter().all(|r| !r.gated),
+        "ungated rows must come last"
+    );
+}
