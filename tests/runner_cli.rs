@@ -319,3 +319,19 @@ fn rerunning_into_the_same_directory_replaces_old_runs() {
     );
     assert_eq!(load_results(&[res]).unwrap()[0].records.len(), 3);
 }
+
+#[test]
+fn a_missing_script_is_reported_before_anything_runs() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("gone.toml");
+    std::fs::write(&p, "[workload]\nscript = \"nowhere.py\"\n").unwrap();
+    tachygate()
+        .args(["run", "--out"])
+        .arg(d.path().join("res"))
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("gone.toml: workload script"))
+        .stderr(predicates::str::contains("nowhere.py does not exist"));
+    assert!(!d.path().join("res").exists());
+}
