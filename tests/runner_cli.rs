@@ -335,3 +335,32 @@ fn a_missing_script_is_reported_before_anything_runs() {
         .stderr(predicates::str::contains("nowhere.py does not exist"));
     assert!(!d.path().join("res").exists());
 }
+
+#[test]
+fn module_targets_run_with_their_cwd_and_arguments() {
+    let Some(_py) = common::python() else { return };
+    let _lock = common::profiler_lock();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("as-module.toml");
+    let workloads = common::data_dir().join("workloads");
+    std::fs::write(
+        &p,
+        format!(
+            "[workload]\nmodule = \"spin\"\ncwd = {:?}\nargs = [\"--ignored\"]\nenv = {{ SPIN_SECONDS = \"0.3\", EXIT_CODE = \"2\" }}\nexpect_exit = 2\n{LENIENT}",
+            workloads.display().to_string()
+        ),
+    )
+    .unwrap();
+    let res = d.path().join("res");
+    tachygate()
+        .args(["run", "-q", "--out"])
+        .arg(&res)
+        .arg(&p)
+        .assert()
+        .success();
+    let loaded = load_results(&[res]).unwrap();
+    let (r, _) = &loaded[0].records[0];
+    assert_eq!(r.exit_status, Some(2));
+    let n = r.command.len();
+    assert_eq!(r.command[n - 3..], ["-m", "spin", "--ignored"]);
+}
