@@ -1,0 +1,1 @@
+//! The compact text table `check` / `compare` print per scenario.
