@@ -16,7 +16,8 @@
 //!    side-level scale `K0 = median_{f in R}(candidate mean_f / baseline mean_f)` (the median
 //!    tolerates up to half of the reference functions changing).
 //! 2. stable set U: reference functions whose candidate mean, rescaled by `K0`, is within
-//!    `stable_tolerance` of the baseline mean. Per run, `k_r = sum_{f in U} s_fr / sum_{f in U}
+//!    `stable_tolerance` of the baseline mean or within [`CHANGE_SE_MULTIPLE`] standard errors
+//!    of it (noisy is not changed). Per run, `k_r = sum_{f in U} s_fr / sum_{f in U}
 //!    m_f` - a ratio of sums over many samples, far less noisy than a per-run median of
 //!    ratios of small shares (which would add the noise of one small function to every
 //!    big function's share).
@@ -31,6 +32,9 @@ use super::stats::median;
 pub const REFERENCE_MIN_SHARE: f64 = 0.005;
 /// Fewer reference functions than this: no normalisation (k = 1).
 pub const MIN_REFERENCE_FUNCTIONS: usize = 3;
+/// A reference function counts as changed when its difference exceeds this many standard
+/// errors (and the tolerance).
+pub const CHANGE_SE_MULTIPLE: f64 = 3.0;
 /// The stable set must hold at least this much of the baseline's self samples.
 pub const MIN_STABLE_MASS: f64 = 0.2;
 
@@ -111,10 +115,28 @@ pub fn scale_factors(
                 .into(),
         ]);
     };
+    // A function is treated as changed only when its difference is both larger than the
+    // tolerance and clearly outside its own run-to-run noise: excluding merely noisy functions
+    // would shrink the stable set to a few small functions and make every k_r noisy.
+    let se = |f: usize| {
+        let var = |rows: &[Vec<f64>], mean: f64| {
+            if rows.len() < 2 {
+                return 0.0;
+            }
+            rows.iter()
+                .map(|r| (r.get(f).copied().unwrap_or(0.0) - mean).powi(2))
+                .sum::<f64>()
+                / ((rows.len() - 1) * rows.len()) as f64
+        };
+        (var(baseline, base_mean[f]) + var(candidate, cand_mean[f])).sqrt()
+    };
     let stable: Vec<usize> = reference
         .iter()
         .copied()
-        .filter(|&f| (cand_mean[f] / k0 - base_mean[f]).abs() <= stable_tolerance)
+        .filter(|&f| {
+            let diff = (cand_mean[f] / k0 - base_mean[f]).abs();
+            diff <= stable_tolerance || diff <= CHANGE_SE_MULTIPLE * se(f)
+        })
         .collect();
     let stable_mass: f64 = stable.iter().map(|&f| base_mean[f]).sum();
     let mut warnings = Vec::new();
