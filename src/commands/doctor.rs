@@ -1,8 +1,173 @@
+//! `tachygate doctor`: can this machine profile? Each check prints OK or FAIL with a fix.
+//! Exit 0 when everything is OK, 2 otherwise.
+
+use super::exit;
 use crate::cli::Global;
+use crate::python::{self, Interpreter};
+use crate::run::{self, SmokeTest};
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The interpreter to check (default: the one `run` would use).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Where results will be written (for the free-space check).
+    #[arg(long, value_name = "DIR", default_value = ".tachygate/results")]
+    pub results: PathBuf,
+}
 
-pub fn run(_args: Args, _g: &Global) -> anyhow::Result<i32> {
-    anyhow::bail!("`tachygate doctor` is not implemented yet")
+/// Below this, a full `tachygate run` of the bundled scenarios may not fit.
+const MIN_FREE_BYTES: u64 = 200 * 1024 * 1024;
+
+struct Report {
+    failed: bool,
+    quiet: bool,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
+        if !self.quiet {
+            println!("OK    {what}: {}", detail.as_ref());
+        }
+    }
+
+    fn fail(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
+        self.failed = true;
+        println!("FAIL  {what}: {}", detail.as_ref());
+        println!("      fix: {}", fix.as_ref());
+    }
+}
+
+fn python_can(python: &Interpreter, code: &str) -> Result<(), String> {
+    let out = Command::new(&python.path)
+        .args(["-I", "-c", code])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        let err = String::from_utf8_lossy(&out.stderr);
+        Err(err.lines().last().unwrap_or("failed").to_string())
+    }
+}
+
+pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+    let mut r = Report {
+        failed: false,
+        quiet: g.quiet,
+    };
+    match python::discover(args.python.as_deref(), None) {
+        Ok(py) => {
+            r.ok(
+                "interpreter",
+                format!("CPython {} at {}", py.short_version(), py.path.display()),
+            );
+            match python_can(&py, "import profiling.sampling, _remote_debugging") {
+                Ok(()) => r.ok("profiling.sampling", "importable"),
+                Err(e) => r.fail(
+                    "profiling.sampling",
+                    format!("cannot import: {e}"),
+                    "use a CPython 3.15+ build with the _remote_debugging module (scripts/provision-python.sh)",
+                ),
+            }
+            match python_can(&py, "try:\n    import compression.zstd\nexcept ImportError:\n    import _zstd\n") {
+                Ok(()) => r.ok("zstd", "compression.zstd available (profiles are written with --compression zstd)"),
+                Err(e) => r.fail(
+                    "zstd",
+                    format!("the interpreter has no zstd support: {e}"),
+                    "install an interpreter built with libzstd (the provisioned one has it: scripts/provision-python.sh)",
+                ),
+            }
+            check_ptrace(&mut r);
+            match tempfile::tempdir() {
+                Ok(dir) => match run::smoke_test(&py, dir.path()) {
+                    SmokeTest::Ok(h) => r.ok(
+                        "sample a child",
+                        format!("profiled a 0.3 s loop: {} samples", h.samples),
+                    ),
+                    SmokeTest::PermissionDenied(m) => {
+                        r.fail("sample a child", "permission denied", m)
+                    }
+                    SmokeTest::Failed(m) => r.fail(
+                        "sample a child",
+                        m,
+                        "run `tachygate run -v` on a scenario and read the run's .stderr file",
+                    ),
+                },
+                Err(e) => r.fail(
+                    "sample a child",
+                    format!("no temporary directory: {e}"),
+                    "set TMPDIR to a writable directory",
+                ),
+            }
+        }
+        Err(e) => {
+            r.fail(
+                "interpreter",
+                e.to_string(),
+                "scripts/provision-python.sh, or --python /path/to/python3.15",
+            );
+            check_ptrace(&mut r);
+        }
+    }
+    check_disk(&mut r, &args.results);
+    Ok(if r.failed { exit::USAGE } else { exit::OK })
+}
+
+fn check_ptrace(r: &mut Report) {
+    let path = "/proc/sys/kernel/yama/ptrace_scope";
+    let is_root = effective_uid() == Some(0);
+    match std::fs::read_to_string(path) {
+        Err(_) => r.ok("ptrace_scope", "no Yama LSM (no extra ptrace restrictions)"),
+        Ok(v) => match v.trim() {
+            "0" => r.ok("ptrace_scope", "0 (classic ptrace permissions)"),
+            "1" => r.ok(
+                "ptrace_scope",
+                "1 (restricted to descendants: fine, the profiler samples its own child)",
+            ),
+            "2" if is_root => r.ok("ptrace_scope", "2 (admin-only), running as root"),
+            other => r.fail(
+                "ptrace_scope",
+                format!("{other} (the profiler may not read its child's memory)"),
+                run::permission_fix(),
+            ),
+        },
+    }
+}
+
+fn check_disk(r: &mut Report, results: &Path) {
+    // The results directory may not exist yet: check the filesystem it will be created on.
+    let existing = results
+        .ancestors()
+        .find(|p| !p.as_os_str().is_empty() && p.exists())
+        .unwrap_or(Path::new("."));
+    match nix::sys::statvfs::statvfs(existing) {
+        Ok(st) => {
+            let free = st.blocks_available().saturating_mul(st.fragment_size());
+            let mb = free / (1024 * 1024);
+            if free >= MIN_FREE_BYTES {
+                r.ok("disk", format!("{mb} MiB free for {}", results.display()))
+            } else {
+                r.fail(
+                    "disk",
+                    format!("only {mb} MiB free for {}", results.display()),
+                    "free space or pass --out to `tachygate run` on another filesystem (each run keeps a profile of tens to hundreds of KiB)",
+                )
+            }
+        }
+        Err(e) => r.fail(
+            "disk",
+            format!("cannot check {}: {e}", existing.display()),
+            "make sure the results directory's parent exists",
+        ),
+    }
+}
+
+/// The effective uid, from /proc (nix's `geteuid` needs a feature this crate does not enable).
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(2)?.parse().ok()
 }

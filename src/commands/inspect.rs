@@ -1,8 +1,133 @@
+//! `tachygate inspect PROFILE.bin`: decode one binary profile and print collapsed stacks
+//! (byte-identical to `replay --collapsed`), a top-functions table, or its metadata as JSON.
+use crate::aggregate::{aggregate, AggregateOptions, PathNormalizer};
 use crate::cli::Global;
+use crate::commands::{exit, ExitError};
+use crate::profile::{collapsed, Profile};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortBy {
+    #[value(name = "self")]
+    SelfSamples,
+    Cumulative,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(group(clap::ArgGroup::new("output").args(["collapsed", "top", "json"])))]
+pub struct Args {
+    /// The profile (`profiling.sampling run --binary -o PROFILE.bin ...`).
+    pub profile: PathBuf,
+    /// Print collapsed stacks, byte-identical to `python -m profiling.sampling replay --collapsed`.
+    #[arg(long)]
+    pub collapsed: bool,
+    /// Print the N hottest functions (the default output, N = 20).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Order of the --top table.
+    #[arg(long, value_enum, default_value = "self")]
+    pub by: SortBy,
+    /// Print the profile's metadata (header, stats trailer, table sizes) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Repository root: paths under it are shown relative (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub repo_root: Option<PathBuf>,
+}
 
-pub fn run(_args: Args, _g: &Global) -> anyhow::Result<i32> {
-    anyhow::bail!("`tachygate inspect` is not implemented yet")
+fn bad_input(e: impl std::fmt::Display) -> anyhow::Error {
+    ExitError {
+        code: exit::USAGE,
+        message: e.to_string(),
+    }
+    .into()
+}
+
+pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+    match render(args, g) {
+        // `inspect ... | head` closing the pipe early is not an error.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            Ok(exit::OK)
+        }
+        r => r,
+    }
+}
+
+fn render(args: Args, _g: &Global) -> anyhow::Result<i32> {
+    let profile = Profile::open(&args.profile).map_err(bad_input)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    if args.collapsed {
+        let lines =
+            collapsed::collapse(&profile).map_err(|e| bad_input(e.with_path(&args.profile)))?;
+        collapsed::write_collapsed(&lines, &mut out)?;
+    } else if args.json {
+        serde_json::to_writer_pretty(&mut out, profile.meta())?;
+        writeln!(out)?;
+    } else {
+        let repo_root = match args.repo_root {
+            Some(r) => Some(r),
+            None => std::env::current_dir().ok(),
+        };
+        let opts = AggregateOptions {
+            paths: PathNormalizer { repo_root },
+            ignore: None,
+            keep_stacks: false,
+        };
+        let agg = aggregate(&profile, &opts)
+            .map_err(|e| bad_input(format!("{}: {e}", args.profile.display())))?;
+        write_top(&agg, args.top.unwrap_or(20), args.by, &mut out)?;
+    }
+    out.flush()?;
+    Ok(exit::OK)
+}
+
+fn write_top(
+    agg: &crate::aggregate::RunAggregate,
+    n: usize,
+    by: SortBy,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let mut rows: Vec<_> = agg.functions.iter().collect();
+    rows.sort_by(|a, b| {
+        let (ka, kb) = match by {
+            SortBy::SelfSamples => (
+                (a.self_samples, a.cumulative_samples),
+                (b.self_samples, b.cumulative_samples),
+            ),
+            SortBy::Cumulative => (
+                (a.cumulative_samples, a.self_samples),
+                (b.cumulative_samples, b.self_samples),
+            ),
+        };
+        kb.cmp(&ka).then_with(|| a.function.cmp(&b.function))
+    });
+    let total = agg.total_samples.max(1) as f64;
+    writeln!(
+        out,
+        "{} samples, {} functions",
+        agg.total_samples,
+        agg.functions.len()
+    )?;
+    writeln!(
+        out,
+        "{:>8} {:>7} {:>8} {:>7}  function",
+        "self", "self%", "cumul", "cumul%"
+    )?;
+    for f in rows.into_iter().take(n) {
+        writeln!(
+            out,
+            "{:>8} {:>6.2}% {:>8} {:>6.2}%  {}",
+            f.self_samples,
+            100.0 * f.self_samples as f64 / total,
+            f.cumulative_samples,
+            100.0 * f.cumulative_samples as f64 / total,
+            f.function
+        )?;
+    }
+    Ok(())
 }

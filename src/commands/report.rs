@@ -1,8 +1,54 @@
+//! `tachygate report`: re-render reports from a saved `report.json` without re-running
+//! anything (e.g. after upgrading tachygate, or to get only the HTML from an artifact).
+
 use crate::cli::Global;
+use crate::commands::{exit, ExitError};
+use crate::report;
+use anyhow::Context;
+use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// A `report.json` written by `check` or `compare`, or a directory containing one.
+    #[arg(required_unless_present = "sample")]
+    pub input: Option<PathBuf>,
+    /// Formats to write, comma-separated: html, md (or markdown), json, junit.
+    #[arg(long, short, default_value = "html,md,json,junit", value_name = "LIST")]
+    pub format: String,
+    /// Output directory [default: the directory of INPUT].
+    #[arg(long, short, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Render the built-in sample report instead of INPUT (documentation, demos).
+    #[arg(long, hide = true, conflicts_with = "input")]
+    pub sample: bool,
+}
 
-pub fn run(_args: Args, _g: &Global) -> anyhow::Result<i32> {
-    anyhow::bail!("`tachygate report` is not implemented yet")
+pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+    let usage = |message: String| ExitError {
+        code: exit::USAGE,
+        message,
+    };
+    let formats = report::parse_list(&args.format).map_err(|e| usage(e.to_string()))?;
+    let (data, source_dir) = match (&args.input, args.sample) {
+        (_, true) => (report::fixture::sample_report(), PathBuf::from(".")),
+        (Some(input), false) => {
+            let (data, path) = report::load_report(input).map_err(|e| usage(e.to_string()))?;
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("."));
+            (data, dir)
+        }
+        (None, false) => return Err(usage("INPUT is required".into()).into()),
+    };
+    let out = args.out.unwrap_or(source_dir);
+    let written = report::write_reports(&data, &out, &formats)
+        .with_context(|| format!("writing reports to {}", out.display()))?;
+    if !g.quiet {
+        for p in &written {
+            println!("{}", p.display());
+        }
+    }
+    Ok(exit::OK)
 }

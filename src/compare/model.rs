@@ -163,4 +163,9 @@ pub struct ComparisonReport {
     pub created: chrono::DateTime<chrono::Utc>,
     pub status: OverallStatus,
     pub scenarios: Vec<ScenarioComparison>,
+    /// Link target for function rows in the HTML report: an `http(s)` URL with `{file}`
+    /// (repo-relative path) and `{commit}` (candidate's commit, else `HEAD`) placeholders,
+    /// e.g. `https://github.com/o/r/blob/{commit}/{file}`. Other schemes are ignored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_url_template: Option<String>,
 }

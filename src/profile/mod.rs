@@ -1,1 +1,204 @@
-//! Decoder for CPython 3.15 Tachyon binary profiles (`profiling.sampling ... --binary`).
+//! Decoder for CPython 3.15 Tachyon binary profiles (`profiling.sampling run --binary`).
+//!
+//! The format is described byte by byte in `docs/decoder.md` and the shared format notes; the
+//! reference is CPython's own reader (`replay`), which this decoder matches: the same checks
+//! (each a [`ProfileError`] variant naming the byte offset), the same sample stream and, via
+//! [`collapsed`], byte-identical `--collapsed` output.
+//!
+//! Design: [`Profile::open`] validates the fixed-size parts and parses the string and frame
+//! tables (small: one entry per distinct string/frame). Samples are never materialised:
+//! [`Profile::samples`] streams them, decompressing zstd through a fixed window, so memory
+//! grows with threads, frames and strings but not with the number of samples. Every count and
+//! offset read from the file is checked against the bytes that could hold it before it is used.
+
+pub mod collapsed;
+mod cursor;
+mod error;
+pub mod fxhash;
+mod header;
+mod samples;
+mod tables;
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod testutil;
+
+pub use error::{ProfileError, Region};
+pub use header::{ByteOrder, Compression, Features, Mode, ProfileMeta, Stats};
+pub use samples::{Sample, SampleReader, MAX_DECOMPRESSED, MAX_DEPTH};
+pub use tables::Frame;
+
+use std::path::Path;
+
+/// File-name suffixes of the profiler's own frames, which `replay` drops from every stack.
+pub const PROFILER_FRAME_SUFFIXES: &[&str] = &["_sync_coordinator.py"];
+
+/// Whether a frame's filename belongs to the profiler itself (see [`PROFILER_FRAME_SUFFIXES`]).
+pub fn is_profiler_filename(filename: &str) -> bool {
+    PROFILER_FRAME_SUFFIXES
+        .iter()
+        .any(|s| filename.ends_with(s))
+}
+
+/// A decoded profile: metadata and tables in memory, samples streamed on demand.
+#[derive(Debug)]
+pub struct Profile {
+    bytes: Vec<u8>,
+    meta: ProfileMeta,
+    strings: Vec<String>,
+    frames: Vec<Frame>,
+    /// Per frame: the first out-of-range string index it names, if any.
+    bad_strings: Vec<Option<u32>>,
+    profiler_frames: Vec<bool>,
+    sample_region_end: usize,
+}
+
+impl Profile {
+    /// Reads and validates a profile file. Errors carry the path.
+    pub fn open(path: &Path) -> Result<Profile, ProfileError> {
+        let bytes = std::fs::read(path).map_err(|source| ProfileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Profile::from_bytes(bytes).map_err(|e| e.with_path(path))
+    }
+
+    /// Validates a profile held in memory.
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Profile, ProfileError> {
+        let layout = header::parse(&bytes)?;
+        let big = layout.meta.byte_order == ByteOrder::Big;
+        let strings = tables::parse_strings(&bytes, &layout, big)?;
+        let frames = tables::parse_frames(&bytes, &layout, big)?;
+        let n = strings.len() as u32;
+        let bad_strings = frames
+            .iter()
+            .map(|f| {
+                if f.filename >= n {
+                    Some(f.filename)
+                } else if f.funcname >= n {
+                    Some(f.funcname)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let profiler_frames = frames
+            .iter()
+            .map(|f| {
+                strings
+                    .get(f.filename as usize)
+                    .is_some_and(|s| is_profiler_filename(s))
+            })
+            .collect();
+        Ok(Profile {
+            sample_region_end: layout.string_table_offset as usize,
+            bytes,
+            meta: layout.meta,
+            strings,
+            frames,
+            bad_strings,
+            profiler_frames,
+        })
+    }
+
+    pub fn meta(&self) -> &ProfileMeta {
+        &self.meta
+    }
+
+    pub fn strings(&self) -> &[String] {
+        &self.strings
+    }
+
+    pub fn frames(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// Streams the samples in file order. Each call starts from the beginning.
+    pub fn samples(&self) -> Result<SampleReader<'_>, ProfileError> {
+        self.samples_capped(MAX_DECOMPRESSED)
+    }
+
+    /// [`Profile::samples`] with a different decompressed-size cap (tests use a small one).
+    pub(crate) fn samples_capped(&self, cap: u64) -> Result<SampleReader<'_>, ProfileError> {
+        let region = self
+            .bytes
+            .get(header::HEADER_SIZE as usize..self.sample_region_end)
+            .unwrap_or(&[]);
+        SampleReader::new(self, region, cap)
+    }
+
+    /// Whether frame `index` is one of the profiler's own frames, which `replay` drops.
+    /// Out-of-range indices are not profiler frames.
+    pub fn is_profiler_frame(&self, index: u32) -> bool {
+        self.profiler_frames
+            .get(index as usize)
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Filename of a frame ("" if its index is out of range: only possible for frames that no
+    /// sample uses, since the sample decoder rejects those).
+    pub fn filename(&self, frame: &Frame) -> &str {
+        self.strings
+            .get(frame.filename as usize)
+            .map_or("", String::as_str)
+    }
+
+    /// Function name of a frame (see [`Profile::filename`]).
+    pub fn funcname(&self, frame: &Frame) -> &str {
+        self.strings
+            .get(frame.funcname as usize)
+            .map_or("", String::as_str)
+    }
+
+    pub(crate) fn big_endian(&self) -> bool {
+        self.meta.byte_order == ByteOrder::Big
+    }
+
+    pub(crate) fn bad_string_ref(&self, frame: u32) -> Option<u32> {
+        self.bad_strings.get(frame as usize).copied().flatten()
+    }
+}
+
+/// Gaps between consecutive sampling passes: distinct sample timestamps (threads sampled in one
+/// pass share one) in time order. All zero with fewer than two passes.
+pub fn gap_stats(profile: &Profile) -> Result<crate::run::GapStats, ProfileError> {
+    let mut times = Vec::new();
+    let mut reader = profile.samples()?;
+    let mut last = None;
+    while let Some(s) = reader.next_sample() {
+        let ts = s?.timestamp_us;
+        // Cheap pre-dedup: REPEAT runs and same-pass threads arrive together.
+        if last != Some(ts) {
+            times.push(ts);
+            last = Some(ts);
+        }
+    }
+    times.sort_unstable();
+    times.dedup();
+    let mut gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    if gaps.is_empty() {
+        return Ok(crate::run::GapStats::default());
+    }
+    gaps.sort_unstable();
+    Ok(crate::run::GapStats {
+        median_us: median(&gaps),
+        p99_us: nearest_rank(&gaps, 0.99) as f64,
+        max_us: gaps[gaps.len() - 1] as f64,
+    })
+}
+
+fn median(sorted: &[u64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2] as f64
+    } else {
+        (sorted[n / 2 - 1] as f64 + sorted[n / 2] as f64) / 2.0
+    }
+}
+
+/// Nearest-rank percentile of a non-empty sorted slice.
+fn nearest_rank(sorted: &[u64], p: f64) -> u64 {
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}

@@ -4,7 +4,62 @@
 //! Its output, [`Scenario`], is what the runner consumes. [`SamplerSettings`] is also the
 //! "capture settings" that run records and baselines carry, so that comparisons can refuse
 //! to compare captures made differently.
+//!
+//! One scenario per file: files diff and shard independently, and a file's stem is the
+//! default name. See `docs/scenarios.md` for the schema.
 
+mod load;
 mod model;
+mod raw;
+mod select;
 
+pub(crate) use load::relative_to;
+pub use load::{
+    discover, load_file, load_str, parse_rate, ScenarioError, DEFAULT_DIR, DEFAULT_TIMEOUT_S,
+    MIN_REPEATS,
+};
 pub use model::*;
+pub use select::{select, Filter, Shard};
+
+use sha2::{Digest, Sha256};
+
+impl Scenario {
+    /// Directory of the scenario file: relative settings resolve against it.
+    pub fn dir(&self) -> std::path::PathBuf {
+        self.source
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_else(|| std::path::PathBuf::from("/"))
+    }
+
+    /// SHA-256 (hex) over the resolved settings that affect what a profile measures: target,
+    /// arguments, working directory, environment, interpreter and sampler settings. Paths enter
+    /// relative to the scenario file, so the same checkout on two machines agrees. Run counts,
+    /// health thresholds, timeouts and gate settings are left out: changing them does not make
+    /// old runs incomparable.
+    pub fn fingerprint(&self) -> String {
+        let dir = self.dir();
+        let rel = |p: &std::path::Path| relative_to(p, &dir).to_string_lossy().replace('\\', "/");
+        let target = match &self.workload.target {
+            Target::Script(p) => serde_json::json!({ "script": rel(p) }),
+            Target::Module(m) => serde_json::json!({ "module": m }),
+        };
+        let canonical = serde_json::json!({
+            "v": 1,
+            "name": self.name,
+            "target": target,
+            "args": self.workload.args,
+            "cwd": rel(&self.workload.cwd),
+            "env": self.workload.env,
+            "python": self.workload.python.as_deref().map(rel),
+            "expect_exit": self.workload.expect_exit,
+            "sampler": self.sampler,
+        });
+        let mut h = Sha256::new();
+        h.update(canonical.to_string().as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,520 @@
+//! Streaming sample decoder. Records are decoded in file order with per-thread state (the
+//! writer emits them out of time order), straight from the raw region or through a streaming
+//! zstd decoder with a fixed-size window, so memory depends on the number of threads and the
+//! window, never on the number of samples.
+
+use super::cursor::Cursor;
+use super::error::{ProfileError, Region};
+use super::header::{Compression, HEADER_SIZE};
+use super::Profile;
+use std::collections::HashMap;
+
+/// The writer cuts stacks to the innermost 256 frames; deeper ones are corrupt.
+pub const MAX_DEPTH: usize = 256;
+/// CPython refuses to decompress sample regions beyond this.
+pub const MAX_DECOMPRESSED: u64 = 1 << 30;
+/// Longest possible non-REPEAT record: 13-byte prefix, four 10-byte varints and a status byte,
+/// 256 frame indices of up to 10 bytes each (padded varints are legal).
+const MAX_RECORD: usize = 13 + 10 + 1 + 10 + 10 + MAX_DEPTH * 10;
+/// Longest REPEAT entry: 10-byte delta varint and the status byte.
+const MAX_REPEAT_ENTRY: usize = 11;
+const WINDOW: usize = 256 * 1024;
+
+const ENC_REPEAT: u8 = 0;
+const ENC_FULL: u8 = 1;
+const ENC_SUFFIX: u8 = 2;
+const ENC_POP_PUSH: u8 = 3;
+
+/// One thread-sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample<'a> {
+    pub thread_id: u64,
+    pub interpreter_id: u32,
+    /// Status flags (1 HAS_GIL, 2 ON_CPU, 4 UNKNOWN, 8 GIL_REQUESTED, 16 HAS_EXCEPTION,
+    /// 32 MAIN_THREAD).
+    pub status: u8,
+    /// Absolute sample time, microseconds on the profiler's monotonic clock.
+    pub timestamp_us: u64,
+    /// Samples this item stands for (currently always 1: REPEAT entries each carry their own
+    /// timestamp and status, so they are yielded one by one).
+    pub weight: u64,
+    /// Frame-table indices, innermost first (profiler frames included; see
+    /// [`Profile::is_profiler_frame`]).
+    pub stack: &'a [u32],
+    /// Identifies the stack's contents within one reader: two samples with the same `stack_id`
+    /// have identical stacks (the converse need not hold). Lets consumers skip re-hashing a
+    /// stack that a REPEAT record did not change.
+    pub stack_id: u64,
+}
+
+struct ThreadState {
+    thread_id: u64,
+    interpreter_id: u32,
+    ts: u64,
+    stack: Vec<u32>,
+    stack_id: u64,
+}
+
+struct ZstdSource<'a> {
+    dec: zstd::stream::raw::Decoder<'static>,
+    input: &'a [u8],
+    in_pos: usize,
+    done: bool,
+    total_out: u64,
+    cap: u64,
+}
+
+impl ZstdSource<'_> {
+    /// Decompresses into `out`; Ok(0) means the frame ended (and nothing follows it).
+    fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
+        use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
+        let end = HEADER_SIZE + self.input.len() as u64;
+        if self.done || out.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let rest = self.input.get(self.in_pos..).unwrap_or(&[]);
+            let mut inb = InBuffer::around(rest);
+            let mut outb = OutBuffer::around(&mut *out);
+            let hint = self
+                .dec
+                .run(&mut inb, &mut outb)
+                .map_err(|e| ProfileError::Zstd {
+                    end,
+                    reason: e.to_string(),
+                })?;
+            let read = inb.pos();
+            let written = outb.pos();
+            self.in_pos += read;
+            self.total_out += written as u64;
+            if self.total_out > self.cap {
+                return Err(ProfileError::DecompressedTooLarge { limit: self.cap });
+            }
+            if hint == 0 {
+                self.done = true;
+                let extra = self.input.len().saturating_sub(self.in_pos);
+                if extra > 0 {
+                    return Err(ProfileError::TrailingZstdData {
+                        end,
+                        extra: extra as u64,
+                    });
+                }
+                return Ok(written);
+            }
+            if written > 0 {
+                return Ok(written);
+            }
+            if read == 0 {
+                // No progress with output space available: the input is exhausted mid-frame.
+                return Err(ProfileError::IncompleteZstdFrame { end });
+            }
+        }
+    }
+}
+
+/// Streams the samples of a [`Profile`]; see [`Profile::samples`].
+pub struct SampleReader<'p> {
+    profile: &'p Profile,
+    /// Raw region (uncompressed profiles).
+    raw: &'p [u8],
+    zstd: Option<ZstdSource<'p>>,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    /// Stream offset of `buf[0]` (zstd) or of `raw[0]` relative to the region (always 0).
+    window_base: u64,
+    region: Region,
+    /// Added to stream offsets when reporting: 64 for raw regions (file offsets), 0 for zstd.
+    report_base: u64,
+    eof: bool,
+    threads: Vec<ThreadState>,
+    thread_slots: HashMap<(u64, u32), usize>,
+    last_slot: usize,
+    scratch: Vec<u32>,
+    next_stack_id: u64,
+    pending_repeat: u64,
+    repeat_slot: usize,
+    decoded: u64,
+    finished: bool,
+}
+
+impl<'p> SampleReader<'p> {
+    pub(super) fn new(
+        profile: &'p Profile,
+        region: &'p [u8],
+        cap: u64,
+    ) -> Result<Self, ProfileError> {
+        let (raw, zstd, buf, reg, report_base, end) = match profile.meta().compression {
+            Compression::None => (
+                region,
+                None,
+                Vec::new(),
+                Region::File,
+                HEADER_SIZE,
+                region.len(),
+            ),
+            Compression::Zstd => {
+                let dec = zstd::stream::raw::Decoder::new().map_err(|e| ProfileError::Zstd {
+                    end: HEADER_SIZE + region.len() as u64,
+                    reason: e.to_string(),
+                })?;
+                let src = ZstdSource {
+                    dec,
+                    input: region,
+                    in_pos: 0,
+                    done: false,
+                    total_out: 0,
+                    cap,
+                };
+                (
+                    &[][..],
+                    Some(src),
+                    vec![0u8; WINDOW],
+                    Region::DecompressedSamples,
+                    0,
+                    0,
+                )
+            }
+        };
+        let eof = zstd.is_none();
+        Ok(SampleReader {
+            profile,
+            raw,
+            zstd,
+            buf,
+            pos: 0,
+            end,
+            window_base: 0,
+            region: reg,
+            report_base,
+            eof,
+            threads: Vec::new(),
+            thread_slots: HashMap::new(),
+            last_slot: usize::MAX,
+            scratch: Vec::with_capacity(MAX_DEPTH),
+            next_stack_id: 0,
+            pending_repeat: 0,
+            repeat_slot: 0,
+            decoded: 0,
+            finished: false,
+        })
+    }
+
+    /// Thread-samples decoded so far.
+    pub fn decoded(&self) -> u64 {
+        self.decoded
+    }
+
+    /// Next sample, `None` at the end; after an error the reader is finished.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next_sample(&mut self) -> Option<Result<Sample<'_>, ProfileError>> {
+        if self.finished {
+            return None;
+        }
+        match self.advance() {
+            Ok(Some((slot, status))) => {
+                let t = &self.threads[slot];
+                Some(Ok(Sample {
+                    thread_id: t.thread_id,
+                    interpreter_id: t.interpreter_id,
+                    status,
+                    timestamp_us: t.ts,
+                    weight: 1,
+                    stack: &t.stack,
+                    stack_id: t.stack_id,
+                }))
+            }
+            Ok(None) => {
+                self.finished = true;
+                None
+            }
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Makes at least `n` bytes available at `pos`, unless the stream ends first.
+    fn ensure(&mut self, n: usize) -> Result<(), ProfileError> {
+        if self.eof || self.end - self.pos >= n {
+            return Ok(());
+        }
+        let Some(src) = self.zstd.as_mut() else {
+            return Ok(());
+        };
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.window_base += self.pos as u64;
+        self.end -= self.pos;
+        self.pos = 0;
+        while self.end < n {
+            let got = src.fill(&mut self.buf[self.end..])?;
+            if got == 0 {
+                self.eof = true;
+                break;
+            }
+            self.end += got;
+        }
+        Ok(())
+    }
+
+    fn cursor_base(&self) -> u64 {
+        self.report_base + self.window_base + self.pos as u64
+    }
+
+    /// Decodes up to the next sample; returns its thread slot and status.
+    fn advance(&mut self) -> Result<Option<(usize, u8)>, ProfileError> {
+        loop {
+            if self.pending_repeat > 0 {
+                return self.repeat_entry().map(Some);
+            }
+            self.ensure(MAX_RECORD)?;
+            if self.pos == self.end {
+                let expected = self.profile.meta().sample_count;
+                if self.decoded != expected {
+                    return Err(ProfileError::SampleCountMismatch {
+                        decoded: self.decoded,
+                        expected,
+                    });
+                }
+                return Ok(None);
+            }
+            if let Some(r) = self.record()? {
+                return Ok(Some(r));
+            }
+        }
+    }
+
+    fn repeat_entry(&mut self) -> Result<(usize, u8), ProfileError> {
+        self.ensure(MAX_REPEAT_ENTRY)?;
+        let base = self.cursor_base();
+        let (region, big) = (self.region, self.profile.big_endian());
+        let data = if self.zstd.is_some() {
+            &self.buf[self.pos..self.end]
+        } else {
+            &self.raw[self.pos..self.end]
+        };
+        let mut c = Cursor::new(data, base, region, big);
+        let delta = c.varint("REPEAT timestamp delta")?;
+        let status = c.u8("REPEAT status")?;
+        self.pos += c.pos();
+        self.pending_repeat -= 1;
+        let slot = self.repeat_slot;
+        let t = &mut self.threads[slot];
+        t.ts = t.ts.wrapping_add(delta);
+        self.decoded += 1;
+        Ok((slot, status))
+    }
+
+    fn slot_for(
+        &mut self,
+        thread_id: u64,
+        interpreter_id: u32,
+        offset: u64,
+    ) -> Result<usize, ProfileError> {
+        if let Some(t) = self.threads.get(self.last_slot) {
+            if t.thread_id == thread_id && t.interpreter_id == interpreter_id {
+                return Ok(self.last_slot);
+            }
+        }
+        let slot = match self.thread_slots.get(&(thread_id, interpreter_id)) {
+            Some(&s) => s,
+            None => {
+                let thread_count = self.profile.meta().thread_count;
+                if self.threads.len() >= thread_count as usize {
+                    return Err(ProfileError::TooManyThreads {
+                        region: self.region,
+                        offset,
+                        thread_count,
+                        thread_id,
+                        interpreter_id,
+                    });
+                }
+                let s = self.threads.len();
+                self.threads.push(ThreadState {
+                    thread_id,
+                    interpreter_id,
+                    ts: self.profile.meta().start_time_us,
+                    stack: Vec::new(),
+                    stack_id: self.next_stack_id,
+                });
+                self.next_stack_id += 1;
+                self.thread_slots.insert((thread_id, interpreter_id), s);
+                s
+            }
+        };
+        self.last_slot = slot;
+        Ok(slot)
+    }
+
+    /// Decodes one record. Returns the first sample it holds, or `None` for an empty REPEAT.
+    fn record(&mut self) -> Result<Option<(usize, u8)>, ProfileError> {
+        let base = self.cursor_base();
+        let region = self.region;
+        let big = self.profile.big_endian();
+        let stream_known_end = self.eof;
+        // Field-level borrows: the cursor reads `raw`/`buf` while thread state is updated.
+        let data = if self.zstd.is_some() {
+            &self.buf[self.pos..self.end]
+        } else {
+            &self.raw[self.pos..self.end]
+        };
+        let mut c = Cursor::new(data, base, region, big);
+        if c.remaining() < 13 {
+            return Err(ProfileError::Truncated {
+                region,
+                offset: base,
+                what: "record prefix (13 bytes); trailing garbage in the sample region",
+            });
+        }
+        let thread_id = c.u64("thread id")?;
+        let interpreter_id = c.u32("interpreter id")?;
+        let enc_offset = c.offset();
+        let encoding = c.u8("encoding")?;
+        if encoding > ENC_POP_PUSH {
+            return Err(ProfileError::BadEncoding {
+                region,
+                offset: enc_offset,
+                encoding,
+            });
+        }
+        // Resolve the thread after the encoding check, as the reference reader does.
+        let prefix_len = c.pos();
+        let slot = self.slot_for(thread_id, interpreter_id, base)?;
+        let data = if self.zstd.is_some() {
+            &self.buf[self.pos..self.end]
+        } else {
+            &self.raw[self.pos..self.end]
+        };
+        let mut c = Cursor::new(data, base, region, big);
+        c.bytes(prefix_len, "record prefix")?;
+
+        if encoding == ENC_REPEAT {
+            let count_offset = c.offset();
+            let count = u64::from(c.varint_u32("REPEAT count")?);
+            // Raw regions (and zstd once fully buffered) know exactly what is left.
+            if self.zstd.is_none() || stream_known_end {
+                let remaining = c.remaining() as u64;
+                if count > remaining / 2 {
+                    return Err(ProfileError::RepeatCountTooLarge {
+                        region,
+                        offset: count_offset,
+                        count,
+                        remaining,
+                    });
+                }
+            }
+            self.pos += c.pos();
+            if count == 0 {
+                return Ok(None);
+            }
+            self.pending_repeat = count;
+            self.repeat_slot = slot;
+            return self.repeat_entry().map(Some);
+        }
+
+        let delta = c.varint("timestamp delta")?;
+        let status = c.u8("status")?;
+        let frame_count = self.profile.frames().len() as u32;
+        let t = &mut self.threads[slot];
+        let scratch = &mut self.scratch;
+        scratch.clear();
+        match encoding {
+            ENC_FULL => {
+                let off = c.offset();
+                let depth = c.varint("stack depth")?;
+                if depth > MAX_DEPTH as u64 {
+                    return Err(ProfileError::DepthTooLarge {
+                        region,
+                        offset: off,
+                        depth,
+                    });
+                }
+                read_indices(&mut c, depth, scratch, self.profile, frame_count)?;
+            }
+            ENC_SUFFIX => {
+                let off = c.offset();
+                let shared = c.varint("SUFFIX shared count")?;
+                let push = c.varint("SUFFIX push count")?;
+                let previous = t.stack.len();
+                if shared > previous as u64 {
+                    return Err(ProfileError::SharedTooLarge {
+                        region,
+                        offset: off,
+                        shared,
+                        previous,
+                    });
+                }
+                let depth = shared.saturating_add(push);
+                if depth > MAX_DEPTH as u64 {
+                    return Err(ProfileError::DepthTooLarge {
+                        region,
+                        offset: off,
+                        depth,
+                    });
+                }
+                read_indices(&mut c, push, scratch, self.profile, frame_count)?;
+                scratch.extend_from_slice(&t.stack[previous - shared as usize..]);
+            }
+            _ => {
+                let off = c.offset();
+                let pop = c.varint("POP_PUSH pop count")?;
+                let push = c.varint("POP_PUSH push count")?;
+                let kept = t
+                    .stack
+                    .len()
+                    .saturating_sub(usize::try_from(pop).unwrap_or(usize::MAX));
+                let depth = (kept as u64).saturating_add(push);
+                if depth > MAX_DEPTH as u64 {
+                    return Err(ProfileError::DepthTooLarge {
+                        region,
+                        offset: off,
+                        depth,
+                    });
+                }
+                read_indices(&mut c, push, scratch, self.profile, frame_count)?;
+                let from = t.stack.len() - kept;
+                scratch.extend_from_slice(&t.stack[from..]);
+            }
+        }
+        std::mem::swap(&mut t.stack, scratch);
+        t.stack_id = self.next_stack_id;
+        self.next_stack_id += 1;
+        t.ts = t.ts.wrapping_add(delta);
+        self.pos += c.pos();
+        self.decoded += 1;
+        Ok(Some((slot, status)))
+    }
+}
+
+fn read_indices(
+    c: &mut Cursor<'_>,
+    n: u64,
+    out: &mut Vec<u32>,
+    profile: &Profile,
+    frame_count: u32,
+) -> Result<(), ProfileError> {
+    for _ in 0..n {
+        let off = c.offset();
+        let index = c.varint_u32("frame index")?;
+        if index >= frame_count {
+            return Err(ProfileError::FrameIndexOutOfRange {
+                region: c.region(),
+                offset: off,
+                index,
+                frame_count,
+            });
+        }
+        if let Some(bad) = profile.bad_string_ref(index) {
+            return Err(ProfileError::StringIndexOutOfRange {
+                region: c.region(),
+                offset: off,
+                frame: index,
+                index: bad,
+                string_count: profile.strings().len() as u32,
+            });
+        }
+        out.push(index);
+    }
+    Ok(())
+}

@@ -1,0 +1,2 @@
+def work():
+    return sum(i for i in range(3000))
