@@ -633,5 +633,6 @@ pub fn build_report(label: &str, scenarios: Vec<ScenarioComparison>) -> Comparis
         created: chrono::Utc::now(),
         status,
         scenarios,
+        source_url_template: None,
     }
 }
