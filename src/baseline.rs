@@ -62,6 +62,12 @@ pub enum BaselineError {
     Shape { path: PathBuf, message: String },
     #[error("scenario {scenario}: no usable runs to build a sample set from")]
     NoRuns { scenario: String },
+    #[error("scenario {scenario}: invalid ignore glob {pattern:?}: {source}")]
+    Glob {
+        scenario: String,
+        pattern: String,
+        source: globset::Error,
+    },
     #[error("scenario {scenario}: run {index} is for scenario {other}")]
     WrongScenario {
         scenario: String,
@@ -270,6 +276,115 @@ impl SampleSet {
             }
         })
     }
+}
+
+/// A scenario's runs turned into a [`SampleSet`], with what was left out.
+#[derive(Debug, Clone)]
+pub struct BuiltSet {
+    /// `None` when no run was usable.
+    pub set: Option<SampleSet>,
+    /// One line per run that is not a measurement (`run 3: timeout after 120 s`), including
+    /// OK runs whose profile could not be read.
+    pub excluded: Vec<String>,
+    /// Runs in total (OK or not).
+    pub total_runs: usize,
+}
+
+impl BuiltSet {
+    /// Every recorded run was usable.
+    pub fn all_ok(&self) -> bool {
+        self.excluded.is_empty() && self.set.is_some()
+    }
+}
+
+/// The root that makes the scenario's own files repository-relative: the git toplevel of the
+/// workload's working directory, else the scenario file's directory. Without a scenario
+/// definition, the git toplevel of the current directory (else none: paths stay absolute).
+pub fn repo_root_for(scenario: Option<&crate::scenario::Scenario>) -> Option<PathBuf> {
+    let toplevel = |dir: &Path| -> Option<PathBuf> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (!s.is_empty()).then(|| PathBuf::from(s))
+    };
+    match scenario {
+        Some(sc) => toplevel(&sc.workload.cwd).or_else(|| Some(sc.dir())),
+        None => std::env::current_dir().ok().and_then(|d| toplevel(&d)),
+    }
+}
+
+/// Decodes and aggregates every OK run of `runs` into a [`SampleSet`]. Frames matching the
+/// scenario's `gate.ignore` globs are dropped; paths are made portable against
+/// [`repo_root_for`]. `keep_stacks` keeps function-level stacks (for a candidate's flame
+/// graph; [`SampleSet::save`] drops them). Runs that are not OK, or whose profile does not
+/// decode, are listed in `excluded`.
+pub fn sample_set_from_runs(
+    runs: &crate::run::ScenarioRuns,
+    scenario: Option<&crate::scenario::Scenario>,
+    keep_stacks: bool,
+    source: &str,
+) -> Result<BuiltSet, BaselineError> {
+    let name = runs.scenario.as_str();
+    let ignore = match scenario {
+        Some(sc) if !sc.gate.ignore.is_empty() => {
+            let mut b = globset::GlobSetBuilder::new();
+            for p in &sc.gate.ignore {
+                b.add(globset::Glob::new(p).map_err(|source| BaselineError::Glob {
+                    scenario: name.to_string(),
+                    pattern: p.clone(),
+                    source,
+                })?);
+            }
+            Some(b.build().map_err(|source| BaselineError::Glob {
+                scenario: name.to_string(),
+                pattern: sc.gate.ignore.join(", "),
+                source,
+            })?)
+        }
+        _ => None,
+    };
+    let opts = crate::aggregate::AggregateOptions {
+        paths: crate::aggregate::PathNormalizer::new(repo_root_for(scenario)),
+        ignore,
+        keep_stacks,
+    };
+    let mut excluded = Vec::new();
+    let mut ok = Vec::new();
+    for (rec, profile) in &runs.records {
+        let label = format!("run {}", rec.index + 1);
+        if !rec.outcome.is_ok() {
+            excluded.push(format!("{label}: {}", crate::run::describe(&rec.outcome)));
+            continue;
+        }
+        let agg = crate::profile::Profile::open(profile)
+            .map_err(|e| e.to_string())
+            .and_then(|p| crate::aggregate::aggregate(&p, &opts).map_err(|e| e.to_string()));
+        match agg {
+            Ok(a) if a.total_samples > 0 => ok.push((rec.clone(), a)),
+            Ok(_) => excluded.push(format!(
+                "{label}: no samples left after dropping ignored frames ({})",
+                profile.display()
+            )),
+            Err(e) => excluded.push(format!("{label}: {}: {e}", profile.display())),
+        }
+    }
+    let set = if ok.is_empty() {
+        None
+    } else {
+        Some(SampleSet::from_runs(name, ok, source)?)
+    };
+    Ok(BuiltSet {
+        set,
+        excluded,
+        total_runs: runs.records.len(),
+    })
 }
 
 /// `baselines/<scenario>.json` inside `dir`.
