@@ -11,6 +11,7 @@ pub mod compat;
 mod engine;
 mod model;
 pub mod normalize;
+pub mod sides;
 pub mod stats;
 pub mod table;
 pub mod verdict;

@@ -58,7 +58,11 @@ fn verdict_text(f: &FunctionComparison) -> String {
         let _ = write!(
             v,
             "{}BUDGET {} > {}",
-            if f.verdict == Verdict::Unchanged { " " } else { ", " },
+            if f.verdict == Verdict::Unchanged {
+                " "
+            } else {
+                ", "
+            },
             pct(f.candidate.mean),
             pct(f.budget.unwrap_or(0.0))
         );
@@ -118,11 +122,8 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
             );
         }
     }
-    let hidden: Vec<&FunctionComparison> = s
-        .functions
-        .iter()
-        .filter(|f| !shown(f, verbose))
-        .collect();
+    let hidden: Vec<&FunctionComparison> =
+        s.functions.iter().filter(|f| !shown(f, verbose)).collect();
     if !hidden.is_empty() {
         let inconclusive = hidden
             .iter()
