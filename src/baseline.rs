@@ -4,11 +4,18 @@
 //!
 //! [`SampleSet`] is also what a results directory turns into, so both sides of a comparison
 //! (baseline file vs results dir, or results dir vs results dir) have one type.
+//!
+//! The file is written by hand rather than with `serde_json::to_string_pretty` so that each
+//! function is ONE line inside its run: a baseline update then shows up in review as a
+//! per-function diff instead of four-line hunks of `"self": 12` noise. It is still plain JSON
+//! and loads with the derived `Deserialize`.
 
-use crate::aggregate::RunAggregate;
-use crate::run::Environment;
+use crate::aggregate::{FunctionStat, RunAggregate};
+use crate::run::{Environment, RunRecord};
 use crate::scenario::SamplerSettings;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 pub const BASELINE_VERSION: u32 = 1;
 
@@ -26,4 +33,513 @@ pub struct SampleSet {
     pub created: chrono::DateTime<chrono::Utc>,
     /// One entry per usable run.
     pub runs: Vec<RunAggregate>,
+}
+
+/// Errors loading, saving or building a [`SampleSet`]. Every variant names the file or
+/// scenario it concerns and, where it helps, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum BaselineError {
+    #[error("cannot read baseline {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write baseline {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid baseline JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path} has baseline format version {found}, this tachygate reads version {BASELINE_VERSION}; re-create it with `tachygate baseline update`")]
+    Version { path: PathBuf, found: String },
+    #[error("{path}: {message}")]
+    Shape { path: PathBuf, message: String },
+    #[error("scenario {scenario}: no usable runs to build a sample set from")]
+    NoRuns { scenario: String },
+    #[error("scenario {scenario}: invalid ignore glob {pattern:?}: {source}")]
+    Glob {
+        scenario: String,
+        pattern: String,
+        source: globset::Error,
+    },
+    #[error("scenario {scenario}: run {index} is for scenario {other}")]
+    WrongScenario {
+        scenario: String,
+        index: u32,
+        other: String,
+    },
+}
+
+impl SampleSet {
+    /// Builds a sample set from OK runs and their aggregates. Capture settings, environment
+    /// and fingerprint are taken from the first record (callers check consistency between
+    /// records with [`crate::compare::compatibility`] when it matters). Stacks are kept; they
+    /// are dropped on [`save`](Self::save).
+    pub fn from_runs(
+        scenario: &str,
+        runs: Vec<(RunRecord, RunAggregate)>,
+        source: impl Into<String>,
+    ) -> Result<SampleSet, BaselineError> {
+        let first = runs.first().ok_or_else(|| BaselineError::NoRuns {
+            scenario: scenario.to_string(),
+        })?;
+        let sampler = first.0.sampler.clone();
+        let environment = first.0.environment.clone();
+        let fingerprint = first.0.fingerprint.clone();
+        let created = runs
+            .iter()
+            .map(|(r, _)| r.ended)
+            .max()
+            .unwrap_or_else(chrono::Utc::now);
+        let mut aggs = Vec::with_capacity(runs.len());
+        for (rec, mut agg) in runs {
+            if rec.scenario != scenario {
+                return Err(BaselineError::WrongScenario {
+                    scenario: scenario.to_string(),
+                    index: rec.index,
+                    other: rec.scenario,
+                });
+            }
+            agg.functions.sort_by(|a, b| a.function.cmp(&b.function));
+            aggs.push(agg);
+        }
+        Ok(SampleSet {
+            version: BASELINE_VERSION,
+            scenario: scenario.to_string(),
+            fingerprint,
+            sampler,
+            environment,
+            source: source.into(),
+            created,
+            runs: aggs,
+        })
+    }
+
+    /// Total samples over all runs.
+    pub fn total_samples(&self) -> u64 {
+        self.runs.iter().map(|r| r.total_samples).sum()
+    }
+
+    /// Reads and validates a baseline file.
+    pub fn load(path: &Path) -> Result<SampleSet, BaselineError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates baseline text; `path` is only used in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<SampleSet, BaselineError> {
+        let syntax = |e: serde_json::Error| BaselineError::Syntax {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        };
+        // Check the version before the shape, so that a future format gets the "re-create
+        // it" message rather than a confusing missing-field error.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(syntax)?;
+        let shape = |message: String| BaselineError::Shape {
+            path: path.to_path_buf(),
+            message,
+        };
+        let obj = value
+            .as_object()
+            .ok_or_else(|| shape("expected a JSON object at the top level".into()))?;
+        match obj.get("version") {
+            Some(serde_json::Value::Number(n)) if n.as_u64() == Some(BASELINE_VERSION as u64) => {}
+            Some(v) => {
+                return Err(BaselineError::Version {
+                    path: path.to_path_buf(),
+                    found: v.to_string(),
+                })
+            }
+            None => {
+                return Err(shape(
+                    "missing \"version\"; is this a tachygate baseline?".into(),
+                ))
+            }
+        }
+        let set: SampleSet = serde_json::from_str(text).map_err(syntax)?;
+        set.validate().map_err(shape)?;
+        Ok(set)
+    }
+
+    /// Checks the invariants the statistics rely on; returns a message naming the run and
+    /// function at fault.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.scenario.is_empty() {
+            return Err("empty \"scenario\"".into());
+        }
+        if self.runs.is_empty() {
+            return Err("no runs".into());
+        }
+        for (i, run) in self.runs.iter().enumerate() {
+            if run.total_samples == 0 {
+                return Err(format!("run {i} has total_samples 0"));
+            }
+            let mut self_sum: u64 = 0;
+            for (j, f) in run.functions.iter().enumerate() {
+                if j > 0 && run.functions[j - 1].function >= f.function {
+                    return Err(format!(
+                        "run {i}: functions not sorted or duplicated at {}",
+                        f.function
+                    ));
+                }
+                if f.self_samples > f.cumulative_samples {
+                    return Err(format!(
+                        "run {i}: {} has self {} > cumulative {}",
+                        f.function, f.self_samples, f.cumulative_samples
+                    ));
+                }
+                if f.cumulative_samples > run.total_samples {
+                    return Err(format!(
+                        "run {i}: {} has cumulative {} > total_samples {}",
+                        f.function, f.cumulative_samples, run.total_samples
+                    ));
+                }
+                self_sum = self_sum.saturating_add(f.self_samples);
+            }
+            if self_sum > run.total_samples {
+                return Err(format!(
+                    "run {i}: self samples sum to {self_sum} > total_samples {}",
+                    run.total_samples
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The diff-friendly text form (see module docs): sorted, no stacks, one function per line.
+    pub fn to_pretty_json(&self) -> String {
+        let mut out = String::new();
+        out.push_str("{\n");
+        let _ = writeln!(out, "  \"version\": {},", self.version);
+        let _ = writeln!(out, "  \"scenario\": {},", compact(&self.scenario));
+        let _ = writeln!(out, "  \"fingerprint\": {},", compact(&self.fingerprint));
+        let _ = writeln!(out, "  \"sampler\": {},", indent(&pretty(&self.sampler), 2));
+        let _ = writeln!(
+            out,
+            "  \"environment\": {},",
+            indent(&pretty(&self.environment), 2)
+        );
+        let _ = writeln!(out, "  \"source\": {},", compact(&self.source));
+        let _ = writeln!(out, "  \"created\": {},", compact(&self.created));
+        out.push_str("  \"runs\": [");
+        for (i, run) in self.runs.iter().enumerate() {
+            out.push_str(if i == 0 { "\n" } else { ",\n" });
+            out.push_str("    {\n");
+            let _ = writeln!(out, "      \"total_samples\": {},", run.total_samples);
+            out.push_str("      \"functions\": [");
+            let mut funcs: Vec<&FunctionStat> = run.functions.iter().collect();
+            funcs.sort_by(|a, b| a.function.cmp(&b.function));
+            for (j, f) in funcs.iter().enumerate() {
+                out.push_str(if j == 0 { "\n" } else { ",\n" });
+                let _ = write!(
+                    out,
+                    "        {{\"file\": {}, \"name\": {}, \"self\": {}, \"cumulative\": {}}}",
+                    compact(&f.function.file),
+                    compact(&f.function.name),
+                    f.self_samples,
+                    f.cumulative_samples
+                );
+            }
+            out.push_str(if funcs.is_empty() {
+                "]\n"
+            } else {
+                "\n      ]\n"
+            });
+            out.push_str("    }");
+        }
+        out.push_str(if self.runs.is_empty() {
+            "]\n"
+        } else {
+            "\n  ]\n"
+        });
+        out.push_str("}\n");
+        out
+    }
+
+    /// Writes the baseline atomically in the diff-friendly form.
+    pub fn save(&self, path: &Path) -> Result<(), BaselineError> {
+        crate::fsutil::write_atomic(path, self.to_pretty_json().as_bytes()).map_err(|source| {
+            BaselineError::Write {
+                path: path.to_path_buf(),
+                source,
+            }
+        })
+    }
+}
+
+/// A scenario's runs turned into a [`SampleSet`], with what was left out.
+#[derive(Debug, Clone)]
+pub struct BuiltSet {
+    /// `None` when no run was usable.
+    pub set: Option<SampleSet>,
+    /// One line per run that is not a measurement (`run 3: timeout after 120 s`), including
+    /// OK runs whose profile could not be read.
+    pub excluded: Vec<String>,
+    /// Runs in total (OK or not).
+    pub total_runs: usize,
+}
+
+impl BuiltSet {
+    /// Every recorded run was usable.
+    pub fn all_ok(&self) -> bool {
+        self.excluded.is_empty() && self.set.is_some()
+    }
+}
+
+/// The root that makes the scenario's own files repository-relative: the git toplevel of the
+/// workload's working directory, else the scenario file's directory. Without a scenario
+/// definition, the git toplevel of the current directory (else none: paths stay absolute).
+pub fn repo_root_for(scenario: Option<&crate::scenario::Scenario>) -> Option<PathBuf> {
+    let toplevel = |dir: &Path| -> Option<PathBuf> {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())?;
+        let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        (!s.is_empty()).then(|| PathBuf::from(s))
+    };
+    match scenario {
+        Some(sc) => toplevel(&sc.workload.cwd).or_else(|| Some(sc.dir())),
+        None => std::env::current_dir().ok().and_then(|d| toplevel(&d)),
+    }
+}
+
+/// Decodes and aggregates every OK run of `runs` into a [`SampleSet`]. Frames matching the
+/// scenario's `gate.ignore` globs are dropped; paths are made portable against
+/// [`repo_root_for`]. `keep_stacks` keeps function-level stacks (for a candidate's flame
+/// graph; [`SampleSet::save`] drops them). Runs that are not OK, or whose profile does not
+/// decode, are listed in `excluded`.
+pub fn sample_set_from_runs(
+    runs: &crate::run::ScenarioRuns,
+    scenario: Option<&crate::scenario::Scenario>,
+    keep_stacks: bool,
+    source: &str,
+) -> Result<BuiltSet, BaselineError> {
+    let name = runs.scenario.as_str();
+    let ignore = match scenario {
+        Some(sc) if !sc.gate.ignore.is_empty() => {
+            let mut b = globset::GlobSetBuilder::new();
+            for p in &sc.gate.ignore {
+                b.add(globset::Glob::new(p).map_err(|source| BaselineError::Glob {
+                    scenario: name.to_string(),
+                    pattern: p.clone(),
+                    source,
+                })?);
+            }
+            Some(b.build().map_err(|source| BaselineError::Glob {
+                scenario: name.to_string(),
+                pattern: sc.gate.ignore.join(", "),
+                source,
+            })?)
+        }
+        _ => None,
+    };
+    let opts = crate::aggregate::AggregateOptions {
+        paths: crate::aggregate::PathNormalizer::new(repo_root_for(scenario)),
+        ignore,
+        keep_stacks,
+    };
+    let mut excluded = Vec::new();
+    let mut ok = Vec::new();
+    for (rec, profile) in &runs.records {
+        let label = format!("run {}", rec.index + 1);
+        if !rec.outcome.is_ok() {
+            excluded.push(format!("{label}: {}", crate::run::describe(&rec.outcome)));
+            continue;
+        }
+        let agg = crate::profile::Profile::open(profile)
+            .map_err(|e| e.to_string())
+            .and_then(|p| crate::aggregate::aggregate(&p, &opts).map_err(|e| e.to_string()));
+        match agg {
+            Ok(a) if a.total_samples > 0 => ok.push((rec.clone(), a)),
+            Ok(_) => excluded.push(format!(
+                "{label}: no samples left after dropping ignored frames ({})",
+                profile.display()
+            )),
+            Err(e) => excluded.push(format!("{label}: {}: {e}", profile.display())),
+        }
+    }
+    let set = if ok.is_empty() {
+        None
+    } else {
+        Some(SampleSet::from_runs(name, ok, source)?)
+    };
+    Ok(BuiltSet {
+        set,
+        excluded,
+        total_runs: runs.records.len(),
+    })
+}
+
+/// `baselines/<scenario>.json` inside `dir`.
+pub fn baseline_path(dir: &Path, scenario: &str) -> PathBuf {
+    dir.join(format!("{scenario}.json"))
+}
+
+/// Loads every `*.json` baseline in `dir` (not recursive), sorted by scenario name.
+pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SampleSet)>, BaselineError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| BaselineError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| BaselineError::Read {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) == Some("json") && path.is_file() {
+            let set = SampleSet::load(&path)?;
+            out.push((path, set));
+        }
+    }
+    out.sort_by(|a, b| a.1.scenario.cmp(&b.1.scenario));
+    Ok(out)
+}
+
+fn pretty<T: Serialize>(v: &T) -> String {
+    // Serialising these plain structs cannot fail (string keys, no maps with non-string keys).
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".into())
+}
+
+fn indent(text: &str, by: usize) -> String {
+    let pad = " ".repeat(by);
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+            out.push_str(&pad);
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+fn compact<T: Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::FunctionId;
+
+    pub(crate) fn sample_set() -> SampleSet {
+        let run = |a: u64, b: u64| RunAggregate {
+            total_samples: a + b,
+            functions: vec![
+                FunctionStat {
+                    function: FunctionId::new("app.py", "main"),
+                    self_samples: 0,
+                    cumulative_samples: a + b,
+                },
+                FunctionStat {
+                    function: FunctionId::new("app.py", "hot \"quoted\""),
+                    self_samples: a,
+                    cumulative_samples: a,
+                },
+                FunctionStat {
+                    function: FunctionId::new("<stdlib>/json/encoder.py", "encode"),
+                    self_samples: b,
+                    cumulative_samples: b,
+                },
+            ],
+            stacks: vec![crate::aggregate::StackCount {
+                frames: vec![0, 1],
+                count: a,
+            }],
+        };
+        SampleSet {
+            version: BASELINE_VERSION,
+            scenario: "demo".into(),
+            fingerprint: "abc".into(),
+            sampler: SamplerSettings::default(),
+            environment: Environment::default(),
+            source: "test".into(),
+            created: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            runs: vec![run(300, 700), run(310, 690)],
+        }
+    }
+
+    #[test]
+    fn save_load_roundtrip_sorts_and_drops_stacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.json");
+        let set = sample_set();
+        set.save(&path).unwrap();
+        let loaded = SampleSet::load(&path).unwrap();
+        let mut expected = set.clone();
+        for r in &mut expected.runs {
+            r.stacks.clear();
+            r.functions.sort_by(|a, b| a.function.cmp(&b.function));
+        }
+        assert_eq!(loaded, expected);
+    }
+
+    #[test]
+    fn pretty_form_has_one_function_per_line() {
+        let text = sample_set().to_pretty_json();
+        let line = text
+            .lines()
+            .find(|l| l.contains("encode"))
+            .expect("function line");
+        assert_eq!(
+            line.trim(),
+            r#"{"file": "<stdlib>/json/encoder.py", "name": "encode", "self": 700, "cumulative": 700},"#
+        );
+        assert!(!text.contains("stacks"));
+        assert!(text.ends_with("}\n"));
+    }
+
+    #[test]
+    fn load_rejects_other_version_naming_the_file() {
+        let text = sample_set()
+            .to_pretty_json()
+            .replace("\"version\": 1", "\"version\": 7");
+        let err = SampleSet::parse(&text, Path::new("baselines/x.json")).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, BaselineError::Version { .. }), "{msg}");
+        assert!(
+            msg.contains("baselines/x.json") && msg.contains('7'),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn load_rejects_bad_shape_and_syntax() {
+        let p = Path::new("b.json");
+        let text = sample_set().to_pretty_json();
+        let bad = text.replace("\"self\": 700", "\"self\": 7000");
+        let err = SampleSet::parse(&bad, p).unwrap_err().to_string();
+        assert!(err.contains("b.json") && err.contains("self 7000"), "{err}");
+        let err = SampleSet::parse("{\"version\": 1,", p).unwrap_err();
+        assert!(
+            matches!(err, BaselineError::Syntax { line: 1, .. }),
+            "{err}"
+        );
+        let err = SampleSet::parse("[1]", p).unwrap_err().to_string();
+        assert!(err.contains("top level"), "{err}");
+        let err = SampleSet::parse("{\"version\": 1}", p).unwrap_err();
+        assert!(matches!(err, BaselineError::Syntax { .. }), "{err}");
+        let unsorted = text.replacen("app.py", "zzz.py", 1);
+        let err = SampleSet::parse(&unsorted, p).unwrap_err().to_string();
+        assert!(err.contains("not sorted"), "{err}");
+    }
 }

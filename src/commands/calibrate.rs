@@ -1,8 +1,278 @@
+//! `tachygate calibrate SCENARIO`: how noisy is this scenario on this machine? Makes N runs
+//! of the same code (an A/A experiment), splits them into interleaved halves (even runs vs odd
+//! runs, so drift hits both alike), compares the halves with the real gate, and reports:
+//! per-function run-to-run spread, the noise floor (interval half-width), false alarms seen,
+//! and the smallest change the current settings detect with ~95% power - plus how many runs
+//! per side a chosen min_effect would need.
+
+use super::compare::{usage, GateArgs};
+use super::{exit, run::select_scenarios};
+use crate::baseline::{sample_set_from_runs, SampleSet};
 use crate::cli::Global;
+use crate::compare::stats::{mean_sd, median, t_quantile};
+use crate::compare::{compare_sets, Metric, Verdict, DEFAULT_MIN_EFFECT};
+use crate::run::{self, RunOptions, TerminalProgress};
+use anyhow::Context;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// Power the "detectable shift" is computed for.
+const POWER: f64 = 0.95;
+/// Functions below this mean self share are not listed.
+const LIST_MIN_SHARE: f64 = 0.005;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "Exit codes: 0 done, 2 usage/config error, 3 too few runs succeeded.")]
+pub struct Args {
+    /// The scenario (name or glob matching exactly one).
+    pub scenario: String,
+    /// Total runs, split into two interleaved halves (minimum 4).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(4..))]
+    pub runs: u32,
+    /// Use the runs in these results directories instead of running.
+    #[arg(long, value_name = "RESULTS", num_args = 1..)]
+    pub from: Vec<PathBuf>,
+    /// Scenario definitions [default: scenarios/].
+    #[arg(long, value_name = "DIR")]
+    pub scenarios: Option<PathBuf>,
+    /// CPython 3.15+ interpreter.
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Results directory [default: .tachygate/results/calibrate-<scenario>-<UTC time>].
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
 
-pub fn run(_args: Args, _g: &Global) -> anyhow::Result<i32> {
-    anyhow::bail!("`tachygate calibrate` is not implemented yet")
+/// Smallest true shift detected with probability [`POWER`] by a two-sided test at `alpha`
+/// with `n` runs per side and per-run sd `sd`: (t_{1-alpha/2} + t_{power}) * sd * sqrt(2/n),
+/// df = 2n - 2 (the usual normal-approximation power formula with t quantiles).
+pub fn detectable_shift(sd: f64, n: usize, alpha: f64) -> f64 {
+    let df = (2 * n).saturating_sub(2).max(1) as f64;
+    let t_a = t_quantile(1.0 - alpha, df);
+    // t_quantile is two-sided: confidence c gives the 1-(1-c)/2 quantile; POWER one-sided.
+    let t_b = t_quantile(2.0 * POWER - 1.0, df);
+    (t_a + t_b) * sd * (2.0 / n.max(1) as f64).sqrt()
+}
+
+/// Runs per side for [`detectable_shift`] to reach `effect`, up to 1000.
+pub fn runs_for(sd: f64, effect: f64, alpha: f64) -> Option<usize> {
+    (2..=1000).find(|&n| detectable_shift(sd, n, alpha) <= effect)
+}
+
+pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+    let scenario_paths: Vec<PathBuf> = args.scenarios.iter().cloned().collect();
+    let selected = select_scenarios(
+        &scenario_paths,
+        std::slice::from_ref(&args.scenario),
+        &[],
+        None,
+    )?;
+    let [scenario] = selected.as_slice() else {
+        return Err(usage(format!(
+            "{:?} matches {} scenarios; name exactly one",
+            args.scenario,
+            selected.len()
+        )));
+    };
+    let runs = if args.from.is_empty() {
+        if let Some(p) = &args.python {
+            crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+        }
+        let dir = args.results.clone().unwrap_or_else(|| {
+            run::default_results_dir(Some(&format!(
+                "calibrate-{}-{}",
+                scenario.name,
+                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+            )))
+        });
+        let interrupt = Arc::new(AtomicBool::new(false));
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(sig, Arc::clone(&interrupt))
+                .context("installing the SIGINT/SIGTERM handler")?;
+        }
+        let mut opts = RunOptions::new(dir);
+        opts.python = args.python.clone();
+        opts.repeats = Some(args.runs);
+        opts.interrupt = Some(interrupt);
+        let progress = TerminalProgress::new(super::run::verbosity(g));
+        let summary = run::run_scenarios(std::slice::from_ref(scenario), &opts, &progress)
+            .context("writing the results directory")?;
+        if summary.interrupted {
+            return Ok(super::run::INTERRUPTED);
+        }
+        summary.scenarios
+    } else {
+        run::load_results(&args.from).map_err(|e| usage(e.to_string()))?
+    };
+    let Some(sr) = runs.iter().find(|r| r.scenario == scenario.name) else {
+        return Err(usage(format!("no runs of {} found", scenario.name)));
+    };
+    let built = sample_set_from_runs(sr, Some(scenario), false, "calibrate")
+        .map_err(|e| usage(e.to_string()))?;
+    for e in &built.excluded {
+        eprintln!("tachygate: {}: excluded {e}", scenario.name);
+    }
+    let Some(all) = built.set.filter(|s| s.runs.len() >= 4) else {
+        eprintln!(
+            "tachygate: {}: fewer than 4 usable runs; cannot calibrate",
+            scenario.name
+        );
+        return Ok(exit::RUN_FAILED);
+    };
+    let half = |parity: usize| SampleSet {
+        runs: all
+            .runs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == parity)
+            .map(|(_, r)| r.clone())
+            .collect(),
+        source: format!(
+            "calibrate ({} runs)",
+            if parity == 0 { "even" } else { "odd" }
+        ),
+        ..all.clone()
+    };
+    let (a, b) = (half(0), half(1));
+    let opts = args.gate.options();
+    let cmp = compare_sets(&a, &b, &scenario.gate, &opts).map_err(|e| usage(e.to_string()))?;
+    let alpha = 1.0 - opts.confidence;
+    let min_effect = opts
+        .min_effect
+        .or(scenario.gate.min_effect_pp.map(|p| p / 100.0))
+        .unwrap_or(DEFAULT_MIN_EFFECT);
+    // The gate's worst-case per-test alpha: Holm over the tested family.
+    let family = cmp
+        .functions
+        .iter()
+        .filter(|f| f.p_adjusted < 1.0 || f.baseline.mean.max(f.candidate.mean) >= f.min_effect)
+        .count()
+        .max(1);
+    let per_test_alpha = alpha / family as f64;
+    let per_side = a.runs.len().min(b.runs.len());
+
+    // Per-function run-to-run spread of the self share over all runs.
+    let mut shares: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (r, run) in all.runs.iter().enumerate() {
+        let total = run.total_samples.max(1) as f64;
+        for f in &run.functions {
+            let v = shares
+                .entry(f.function.to_string())
+                .or_insert_with(|| vec![0.0; all.runs.len()]);
+            if let Some(slot) = v.get_mut(r) {
+                *slot = f.self_samples as f64 / total;
+            }
+        }
+    }
+    let samples_per_run = all.total_samples() as f64 / all.runs.len() as f64;
+    let mut rows: Vec<(String, f64, f64, f64)> = shares
+        .into_iter()
+        .map(|(name, v)| {
+            let (m, sd) = mean_sd(&v);
+            let binom = (m * (1.0 - m) / samples_per_run.max(1.0)).sqrt();
+            (name, m, sd, if binom > 0.0 { sd / binom } else { 0.0 })
+        })
+        .filter(|r| r.1 >= LIST_MIN_SHARE)
+        .collect();
+    rows.sort_by(|x, y| y.1.total_cmp(&x.1));
+
+    println!(
+        "calibrate {}: {} runs ({} vs {} interleaved), {:.0} samples/run, {} {} Hz",
+        scenario.name,
+        all.runs.len(),
+        a.runs.len(),
+        b.runs.len(),
+        samples_per_run,
+        all.sampler.mode,
+        all.sampler.rate_hz
+    );
+    println!(
+        "  {:<56} {:>7} {:>8} {:>9} {:>11} {:>10}",
+        "function (self share)", "mean", "sd pp", "sd/binom", "detect pp", "runs/side"
+    );
+    let mut detect = Vec::new();
+    for (name, m, sd, ratio) in &rows {
+        let d = detectable_shift(*sd, per_side, per_test_alpha);
+        detect.push(d);
+        let need = runs_for(*sd, min_effect, per_test_alpha)
+            .map_or_else(|| ">1000".to_string(), |n| n.to_string());
+        println!(
+            "  {:<56} {:>6.1}% {:>8.2} {:>9.2} {:>11.2} {:>10}",
+            name,
+            m * 100.0,
+            sd * 100.0,
+            ratio,
+            d * 100.0,
+            need
+        );
+    }
+    let half_widths: Vec<f64> = cmp
+        .functions
+        .iter()
+        .filter(|f| f.metric == Metric::SelfShare && f.baseline.mean >= 0.01)
+        .map(|f| (f.ci_high - f.ci_low) / 2.0)
+        .collect();
+    let alarms: Vec<String> = cmp
+        .functions
+        .iter()
+        .filter(|f| matches!(f.verdict, Verdict::Regressed | Verdict::Improved))
+        .map(|f| format!("{} ({:?}, {})", f.function, f.metric, f.verdict.as_str()))
+        .collect();
+    println!();
+    if let Some(hw) = median(&half_widths) {
+        println!(
+            "noise floor: median {:.0}% interval half-width {:.2} pp with {} runs per side (functions >= 1%)",
+            opts.confidence * 100.0,
+            hw * 100.0,
+            per_side
+        );
+    }
+    if let Some(d) = median(&detect) {
+        println!(
+            "smallest shift detected with ~{:.0}% power at {} runs/side: median {:.2} pp over listed functions (per-test alpha {:.4} after Holm over {} tests)",
+            POWER * 100.0,
+            per_side,
+            d * 100.0,
+            per_test_alpha,
+            family
+        );
+    }
+    println!(
+        "min_effect {:.2} pp: the 'runs/side' column is what each function needs to detect it with ~{:.0}% power",
+        min_effect * 100.0,
+        POWER * 100.0
+    );
+    if alarms.is_empty() {
+        println!("false alarms in this A/A comparison: none");
+    } else {
+        println!(
+            "false alarms in this A/A comparison: {} ({})",
+            alarms.len(),
+            alarms.join(", ")
+        );
+    }
+    for w in &cmp.warnings {
+        println!("warning: {w}");
+    }
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detectable_shift_shrinks_with_runs_and_matches_formula() {
+        // n = 5 per side, alpha 0.05: t_{0.975,8} = 2.306, t_{0.95,8} = 1.860.
+        let d = detectable_shift(0.005, 5, 0.05);
+        let expected = (2.306 + 1.860) * 0.005 * (2.0f64 / 5.0).sqrt();
+        assert!((d - expected).abs() < 1e-4, "{d} vs {expected}");
+        assert!(detectable_shift(0.005, 10, 0.05) < d);
+        assert_eq!(runs_for(0.0, 0.01, 0.05), Some(2));
+        assert_eq!(runs_for(1.0, 0.0001, 0.05), None);
+    }
 }

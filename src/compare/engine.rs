@@ -1,0 +1,638 @@
+//! One scenario's comparison: two [`SampleSet`]s and the scenario's gate settings in, a
+//! [`ScenarioComparison`] with a verdict per function and metric out.
+//!
+//! Pipeline: compatibility check -> per-run shares -> compositional normalisation
+//! ([`super::normalize`]) -> Welch interval per function and metric ([`super::stats`]) ->
+//! multiple-comparison adjustment over the functions that could move by min_effect ->
+//! decision rule ([`super::verdict`]) -> budgets -> scenario status.
+
+use super::compat::compatibility;
+use super::model::*;
+use super::normalize::{scale_factors, Method, REFERENCE_MIN_SHARE};
+use super::stats::{
+    benjamini_hochberg, holm, mean_sd, median, quantile, welch, welch_moderated, StatsError,
+    VariancePrior,
+};
+use super::verdict::{decide, EffectRule};
+use crate::aggregate::{FunctionId, StackCount};
+use crate::baseline::SampleSet;
+use crate::scenario::GateSettings;
+use globset::{Glob, GlobMatcher};
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+use std::collections::{BTreeMap, HashMap};
+
+/// Default smallest change that gates: 1 percentage point of the baseline's samples.
+pub const DEFAULT_MIN_EFFECT: f64 = 0.01;
+/// Default confidence of the intervals.
+pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+/// A function present on only one side is `new`/`gone` when its mean share there is at least
+/// this; below it the function is noise-level and reported `unchanged`.
+pub const NEW_GONE_MIN_SHARE: f64 = 0.005;
+/// A function whose raw cumulative share is at least this in every run of both sides is an
+/// entry point: its cumulative row is reported but not tested (see `compare_sets`).
+pub const ENTRY_POINT_SHARE: f64 = 0.999;
+/// Degrees of freedom of the variance prior. Tuned by simulation: 4 gave 1.1% wall-mode A/A
+/// false alarms, 2 over-covering intervals (97.5%); 3 keeps both in bounds.
+pub const PRIOR_DF: f64 = 3.0;
+/// Quantile of the functions' dispersion used as the variance floor: a function is never
+/// assumed quieter than the 60th percentile of its scenario's functions (a sample variance
+/// from 5 runs is too unreliable to trust a lucky low one). Simulation: without the floor
+/// wall-mode A/A false alarms were 2%; 0.75 over-covered (97.2%).
+pub const FLOOR_QUANTILE: f64 = 0.6;
+/// Fewer tested rows than this: no variance prior (plain Welch).
+pub const MIN_ROWS_FOR_PRIOR: usize = 3;
+/// Fewer runs per side than this still compares, with a warning.
+pub const RECOMMENDED_MIN_RUNS: usize = 3;
+
+/// Multiple-comparison adjustment across one scenario's tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Adjustment {
+    /// Holm: family-wise error rate (default; a gate must not cry wolf).
+    #[default]
+    Holm,
+    /// Benjamini-Hochberg: false discovery rate.
+    BenjaminiHochberg,
+    /// None (for experiments only).
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompareOptions {
+    pub confidence: f64,
+    /// Overrides the scenario's `gate.min_effect_pp` (fraction, 0.01 = 1 point).
+    pub min_effect: Option<f64>,
+    /// Compare despite refused differences (they become warnings).
+    pub allow_mismatch: bool,
+    /// Significant improvements of gated functions fail the scenario too.
+    pub fail_on_improved: bool,
+    pub adjustment: Adjustment,
+    pub effect_rule: EffectRule,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            confidence: DEFAULT_CONFIDENCE,
+            min_effect: None,
+            allow_mismatch: false,
+            fail_on_improved: false,
+            adjustment: Adjustment::Holm,
+            effect_rule: EffectRule::PointEstimate,
+        }
+    }
+}
+
+/// Why a scenario could not be compared.
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    #[error("scenario {scenario}: captures are not comparable ({}); make both sides with the same settings, or pass --allow-mismatch to compare anyway", .differences.join("; "))]
+    Mismatch {
+        scenario: String,
+        differences: Vec<String>,
+    },
+    #[error("scenario {scenario}: {source}; record more runs (`repeats` in the scenario)")]
+    Stats {
+        scenario: String,
+        source: StatsError,
+    },
+    #[error("scenario {scenario}: invalid glob {pattern:?} in [gate]: {source}")]
+    Glob {
+        scenario: String,
+        pattern: String,
+        source: globset::Error,
+    },
+    #[error("cannot compare scenario {baseline} with scenario {candidate}")]
+    DifferentScenarios { baseline: String, candidate: String },
+}
+
+struct GateGlobs {
+    focus: Vec<GlobMatcher>,
+    /// (pattern length, matcher, override) - longest matching pattern wins.
+    functions: Vec<(usize, GlobMatcher, crate::scenario::FunctionGate)>,
+}
+
+fn compile(scenario: &str, pattern: &str) -> Result<GlobMatcher, CompareError> {
+    Glob::new(pattern)
+        .map(|g| g.compile_matcher())
+        .map_err(|source| CompareError::Glob {
+            scenario: scenario.to_string(),
+            pattern: pattern.to_string(),
+            source,
+        })
+}
+
+impl GateGlobs {
+    fn new(scenario: &str, gate: &GateSettings) -> Result<Self, CompareError> {
+        let focus = gate
+            .focus
+            .iter()
+            .map(|p| compile(scenario, p))
+            .collect::<Result<_, _>>()?;
+        let functions = gate
+            .functions
+            .iter()
+            .map(|(p, g)| Ok((p.len(), compile(scenario, p)?, g.clone())))
+            .collect::<Result<_, CompareError>>()?;
+        Ok(GateGlobs { focus, functions })
+    }
+
+    fn gated(&self, key: &str) -> bool {
+        self.focus.is_empty() || self.focus.iter().any(|m| m.is_match(key))
+    }
+
+    fn function_gate(&self, key: &str) -> Option<&crate::scenario::FunctionGate> {
+        self.functions
+            .iter()
+            .filter(|(_, m, _)| m.is_match(key))
+            .max_by_key(|(len, _, _)| *len)
+            .map(|(_, _, g)| g)
+    }
+}
+
+/// Per-run shares of one side, indexed `[run][function]`.
+struct Shares {
+    self_: Vec<Vec<f64>>,
+    cum: Vec<Vec<f64>>,
+    present: Vec<bool>,
+}
+
+fn shares(set: &SampleSet, index: &BTreeMap<&FunctionId, usize>) -> Shares {
+    let nf = index.len();
+    let mut self_ = Vec::with_capacity(set.runs.len());
+    let mut cum = Vec::with_capacity(set.runs.len());
+    let mut present = vec![false; nf];
+    for run in &set.runs {
+        let total = run.total_samples.max(1) as f64;
+        let mut s = vec![0.0; nf];
+        let mut c = vec![0.0; nf];
+        for f in &run.functions {
+            if let Some(&i) = index.get(&f.function) {
+                s[i] = f.self_samples as f64 / total;
+                c[i] = f.cumulative_samples as f64 / total;
+                if f.self_samples > 0 || f.cumulative_samples > 0 {
+                    present[i] = true;
+                }
+            }
+        }
+        self_.push(s);
+        cum.push(c);
+    }
+    Shares {
+        self_,
+        cum,
+        present,
+    }
+}
+
+fn column(rows: &[Vec<f64>], f: usize, k: &[f64]) -> Vec<f64> {
+    rows.iter()
+        .zip(k)
+        .map(|(r, k)| r.get(f).copied().unwrap_or(0.0) / k)
+        .collect()
+}
+
+fn summary(values: Vec<f64>) -> ShareSummary {
+    let (mean, sd) = mean_sd(&values);
+    ShareSummary {
+        runs: values.len(),
+        mean,
+        sd,
+        per_run: values,
+    }
+}
+
+/// Describes one side for the report.
+pub fn side_info(set: &SampleSet) -> SideInfo {
+    SideInfo {
+        source: set.source.clone(),
+        runs: set.runs.len(),
+        total_samples: set.total_samples(),
+        sampler: set.sampler.clone(),
+        environment: set.environment.clone(),
+        created: set.created,
+    }
+}
+
+/// A comparison that could not be made, for the report (status `Error`).
+pub fn error_comparison(
+    scenario: &str,
+    confidence: f64,
+    baseline: Option<&SampleSet>,
+    candidate: Option<&SampleSet>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+) -> ScenarioComparison {
+    ScenarioComparison {
+        scenario: scenario.to_string(),
+        status: ScenarioStatus::Error,
+        baseline: baseline.map(side_info),
+        candidate: candidate.map(side_info),
+        warnings,
+        errors,
+        confidence,
+        functions: Vec::new(),
+        flame: None,
+        reproduce: None,
+    }
+}
+
+/// Compares one scenario's baseline and candidate. Refusals (incompatible captures without
+/// `allow_mismatch`, fewer than 2 runs on a side, bad globs) are errors; the caller turns them
+/// into an `Error` entry with [`error_comparison`].
+pub fn compare_sets(
+    baseline: &SampleSet,
+    candidate: &SampleSet,
+    gate: &GateSettings,
+    opts: &CompareOptions,
+) -> Result<ScenarioComparison, CompareError> {
+    let scenario = baseline.scenario.as_str();
+    if baseline.scenario != candidate.scenario {
+        return Err(CompareError::DifferentScenarios {
+            baseline: baseline.scenario.clone(),
+            candidate: candidate.scenario.clone(),
+        });
+    }
+    let stats_err = |source| CompareError::Stats {
+        scenario: scenario.to_string(),
+        source,
+    };
+    if !(opts.confidence > 0.0 && opts.confidence < 1.0) {
+        return Err(stats_err(StatsError::BadConfidence(opts.confidence)));
+    }
+    let (nb, nc) = (baseline.runs.len(), candidate.runs.len());
+    if nb < 2 || nc < 2 {
+        return Err(stats_err(StatsError::TooFewRuns {
+            baseline: nb,
+            candidate: nc,
+        }));
+    }
+    let compat = compatibility(baseline, candidate);
+    let mut warnings = compat.warnings;
+    if !compat.refusals.is_empty() {
+        if !opts.allow_mismatch {
+            return Err(CompareError::Mismatch {
+                scenario: scenario.to_string(),
+                differences: compat.refusals,
+            });
+        }
+        warnings.extend(
+            compat
+                .refusals
+                .iter()
+                .map(|d| format!("compared despite a capture mismatch (--allow-mismatch): {d}")),
+        );
+    }
+    if nb < RECOMMENDED_MIN_RUNS || nc < RECOMMENDED_MIN_RUNS {
+        warnings.push(format!(
+            "only {nb} baseline and {nc} candidate run(s): intervals are wide and most changes will be inconclusive; use at least {RECOMMENDED_MIN_RUNS} (5 recommended)"
+        ));
+    }
+    let globs = GateGlobs::new(scenario, gate)?;
+    let default_me = opts
+        .min_effect
+        .or(gate.min_effect_pp.map(|pp| pp / 100.0))
+        .unwrap_or(DEFAULT_MIN_EFFECT);
+
+    let mut index: BTreeMap<&FunctionId, usize> = BTreeMap::new();
+    for f in baseline
+        .runs
+        .iter()
+        .chain(&candidate.runs)
+        .flat_map(|r| &r.functions)
+    {
+        let next = index.len();
+        index.entry(&f.function).or_insert(next);
+    }
+    // Re-number in sorted order so the output is sorted by function.
+    for (i, v) in index.values_mut().enumerate() {
+        *v = i;
+    }
+    let functions: Vec<&FunctionId> = index.keys().copied().collect();
+    let b = shares(baseline, &index);
+    let c = shares(candidate, &index);
+
+    let norm = scale_factors(&b.self_, &c.self_, default_me / 2.0);
+    warnings.extend(norm.warnings.iter().cloned());
+    let (bk, ck) = (&norm.baseline_k, &norm.candidate_k);
+    let ones_b = vec![1.0; nb];
+    let ones_c = vec![1.0; nc];
+
+    struct Row {
+        function: FunctionId,
+        metric: Metric,
+        gated: bool,
+        baseline: ShareSummary,
+        candidate: ShareSummary,
+        welch: super::stats::Welch,
+        raw_delta: f64,
+        min_effect: f64,
+        absent: Option<Verdict>,
+        tested: bool,
+        /// The cumulative row of a function that is only ever a leaf duplicates its self
+        /// row: it shares the self row's test instead of counting twice in the family.
+        twin_of: Option<usize>,
+        budget: Option<f64>,
+        norm_b: Vec<f64>,
+        norm_c: Vec<f64>,
+    }
+    let mut rows = Vec::with_capacity(functions.len() * 2);
+    for (fi, &fid) in functions.iter().enumerate() {
+        let key = fid.to_string();
+        let fgate = globs.function_gate(&key);
+        for metric in [Metric::SelfShare, Metric::Cumulative] {
+            let (bm, cm) = match metric {
+                Metric::SelfShare => (&b.self_, &c.self_),
+                Metric::Cumulative => (&b.cum, &c.cum),
+            };
+            let raw_b = column(bm, fi, &ones_b);
+            let raw_c = column(cm, fi, &ones_c);
+            let norm_b = column(bm, fi, bk);
+            let norm_c = column(cm, fi, ck);
+            let w = welch(&norm_b, &norm_c, opts.confidence).map_err(stats_err)?;
+            let rb = summary(raw_b);
+            let rc = summary(raw_c);
+            let mut me = fgate
+                .and_then(|g| g.min_effect_pp)
+                .map(|pp| pp / 100.0)
+                .unwrap_or(default_me);
+            if let Some(rel) = gate.min_effect_rel {
+                me = me.max(rel * rb.mean);
+            }
+            let absent = match (b.present[fi], c.present[fi]) {
+                (false, true) if w.candidate_mean >= NEW_GONE_MIN_SHARE => Some(Verdict::New),
+                (true, false) if w.baseline_mean >= NEW_GONE_MIN_SHARE => Some(Verdict::Gone),
+                (true, true) => None,
+                _ => Some(Verdict::Unchanged),
+            };
+            // A function below min_effect on both sides cannot have moved by min_effect:
+            // leaving it out of the family keeps the multiplicity correction from eating
+            // power that the functions which matter need.
+            let twin_of = match metric {
+                Metric::Cumulative
+                    if norm_b == column(&b.self_, fi, bk) && norm_c == column(&c.self_, fi, ck) =>
+                {
+                    Some(rows.len() - 1)
+                }
+                _ => None,
+            };
+            // An entry point is on (nearly) every sample: its normalised cumulative share is
+            // just 1 / k_r, the scale factor itself, so a test of it would re-test whatever
+            // the normalisation excluded as changed - with the selection bias of that choice.
+            let entry_point = metric == Metric::Cumulative
+                && rb
+                    .per_run
+                    .iter()
+                    .chain(&rc.per_run)
+                    .all(|&s| s >= ENTRY_POINT_SHARE);
+            let tested = absent.is_none()
+                && twin_of.is_none()
+                && !entry_point
+                && w.baseline_mean.max(w.candidate_mean) >= me;
+            let budget = match metric {
+                Metric::SelfShare => fgate.and_then(|g| g.max_share),
+                Metric::Cumulative => None,
+            };
+            rows.push(Row {
+                function: fid.clone(),
+                metric,
+                gated: globs.gated(&key),
+                raw_delta: rc.mean - rb.mean,
+                baseline: rb,
+                candidate: rc,
+                welch: w,
+                min_effect: me,
+                absent,
+                tested,
+                twin_of,
+                budget,
+                norm_b,
+                norm_c,
+            });
+        }
+    }
+
+    // Empirical-Bayes variance moderation (see `stats::welch_moderated`): each side's prior is
+    // the scenario-wide dispersion relative to binomial, from the rows that are tested.
+    let samples_b = baseline.total_samples() as f64 / nb as f64;
+    let samples_c = candidate.total_samples() as f64 / nc as f64;
+    let tested_b: Vec<&[f64]> = rows
+        .iter()
+        .filter(|r| r.tested)
+        .map(|r| &r.norm_b[..])
+        .collect();
+    let tested_c: Vec<&[f64]> = rows
+        .iter()
+        .filter(|r| r.tested)
+        .map(|r| &r.norm_c[..])
+        .collect();
+    let disp_b = dispersion(&tested_b, samples_b);
+    let disp_c = dispersion(&tested_c, samples_c);
+    let prior = |disp: Option<Dispersion>, values: &[f64], n: f64| {
+        disp.map(|d: Dispersion| {
+            let bv = binomial_var(mean_sd(values).0, n);
+            VariancePrior {
+                variance: d.typical * bv,
+                df: PRIOR_DF,
+                floor: d.floor * bv,
+            }
+        })
+    };
+    for row in rows.iter_mut().filter(|r| r.absent.is_none()) {
+        row.welch = welch_moderated(
+            &row.norm_b,
+            &row.norm_c,
+            opts.confidence,
+            prior(disp_b, &row.norm_b, samples_b),
+            prior(disp_c, &row.norm_c, samples_c),
+        )
+        .map_err(stats_err)?;
+    }
+
+    let family: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].tested).collect();
+    let p: Vec<f64> = family.iter().map(|&i| rows[i].welch.p_value).collect();
+    let adjusted = match opts.adjustment {
+        Adjustment::Holm => holm(&p),
+        Adjustment::BenjaminiHochberg => benjamini_hochberg(&p),
+        Adjustment::None => p.clone(),
+    };
+    let mut p_adj = vec![1.0; rows.len()];
+    for (&i, q) in family.iter().zip(adjusted) {
+        p_adj[i] = q;
+    }
+    let mut tested: Vec<bool> = rows.iter().map(|r| r.tested).collect();
+    for i in 0..rows.len() {
+        if let Some(t) = rows[i].twin_of {
+            p_adj[i] = p_adj[t];
+            tested[i] = tested[t];
+        }
+    }
+
+    let alpha = 1.0 - opts.confidence;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut failing = false;
+    for ((row, p_adjusted), tested) in rows.into_iter().zip(p_adj).zip(tested) {
+        let (verdict, runs_needed) = match row.absent {
+            Some(v) => (v, None),
+            None if !tested => (Verdict::Unchanged, None),
+            None => decide(
+                &row.welch,
+                p_adjusted,
+                alpha,
+                row.min_effect,
+                opts.effect_rule,
+                nb.max(nc),
+            ),
+        };
+        let budget_breached = row.budget.is_some_and(|max| row.candidate.mean > max);
+        failing |= budget_breached
+            || (row.gated
+                && (verdict == Verdict::Regressed
+                    || (opts.fail_on_improved && verdict == Verdict::Improved)));
+        out.push(FunctionComparison {
+            function: row.function,
+            metric: row.metric,
+            gated: row.gated,
+            baseline: row.baseline,
+            candidate: row.candidate,
+            delta: row.welch.delta,
+            ci_low: row.welch.ci_low,
+            ci_high: row.welch.ci_high,
+            raw_delta: row.raw_delta,
+            p_value: row.welch.p_value,
+            p_adjusted,
+            min_effect: row.min_effect,
+            verdict,
+            runs_needed,
+            budget: row.budget,
+            budget_breached,
+        });
+    }
+    if norm.method == Method::MedianRatio && norm.reference < 5 {
+        warnings.push(format!(
+            "only {} functions have a baseline self share >= {:.1}%; the compositional correction is rough",
+            norm.reference,
+            REFERENCE_MIN_SHARE * 100.0
+        ));
+    }
+
+    Ok(ScenarioComparison {
+        scenario: scenario.to_string(),
+        status: if failing {
+            ScenarioStatus::Fail
+        } else {
+            ScenarioStatus::Pass
+        },
+        baseline: Some(side_info(baseline)),
+        candidate: Some(side_info(candidate)),
+        warnings,
+        errors: Vec::new(),
+        confidence: opts.confidence,
+        functions: out,
+        flame: flame_data(candidate),
+        reproduce: None,
+    })
+}
+
+/// Binomial variance of a share `m` over `n` samples (clamped away from 0 and 1 so that the
+/// dispersion ratio stays finite).
+fn binomial_var(m: f64, n: f64) -> f64 {
+    let m = m.clamp(1e-4, 0.999);
+    m * (1.0 - m) / n.max(1.0)
+}
+
+/// A side's run-to-run dispersion relative to binomial, pooled over the tested rows: the
+/// median (and [`FLOOR_QUANTILE`]) of the ratio of sample variance to binomial variance,
+/// each divided by the same quantile of chi^2_d / d, so that with equally noisy functions
+/// both estimate the common dispersion.
+fn dispersion(rows: &[&[f64]], samples: f64) -> Option<Dispersion> {
+    if rows.len() < MIN_ROWS_FOR_PRIOR {
+        return None;
+    }
+    let ratios: Vec<f64> = rows
+        .iter()
+        .map(|values| {
+            let (m, sd) = mean_sd(values);
+            sd * sd / binomial_var(m, samples)
+        })
+        .collect();
+    let runs = rows.first().map_or(0, |v| v.len());
+    let d = runs.checked_sub(1).filter(|d| *d > 0)? as f64;
+    let chi2 = ChiSquared::new(d).ok()?;
+    let typical = median(&ratios)? / (chi2.inverse_cdf(0.5) / d);
+    let high = quantile(&ratios, FLOOR_QUANTILE)? / (chi2.inverse_cdf(FLOOR_QUANTILE) / d);
+    (typical.is_finite() && typical > 0.0 && high.is_finite()).then_some(Dispersion {
+        typical,
+        floor: high.max(typical),
+    })
+}
+
+/// A side's dispersion relative to binomial: the typical value (the prior) and an upper
+/// quantile (the variance floor; equal to the typical one when all functions are alike).
+#[derive(Debug, Clone, Copy)]
+struct Dispersion {
+    typical: f64,
+    floor: f64,
+}
+
+/// Merges the candidate's per-run function stacks into one table for the flame graph;
+/// `None` when the candidate kept no stacks (baselines never do).
+pub fn flame_data(set: &SampleSet) -> Option<FlameData> {
+    let mut table: Vec<FunctionId> = Vec::new();
+    let mut ids: HashMap<FunctionId, u32> = HashMap::new();
+    let mut merged: HashMap<Vec<u32>, u64> = HashMap::new();
+    for run in &set.runs {
+        for st in &run.stacks {
+            let mut frames = Vec::with_capacity(st.frames.len());
+            for &fr in &st.frames {
+                // An out-of-range index means a malformed aggregate: skip the stack rather
+                // than draw a wrong one.
+                let Some(f) = run.functions.get(fr as usize) else {
+                    frames.clear();
+                    break;
+                };
+                let next = table.len() as u32;
+                let id = *ids.entry(f.function.clone()).or_insert_with(|| {
+                    table.push(f.function.clone());
+                    next
+                });
+                frames.push(id);
+            }
+            if !frames.is_empty() {
+                *merged.entry(frames).or_insert(0) += st.count;
+            }
+        }
+    }
+    if merged.is_empty() {
+        return None;
+    }
+    let mut stacks: Vec<StackCount> = merged
+        .into_iter()
+        .map(|(frames, count)| StackCount { frames, count })
+        .collect();
+    stacks.sort_by(|a, b| a.frames.cmp(&b.frames));
+    Some(FlameData {
+        functions: table,
+        stacks,
+    })
+}
+
+/// The report over all scenarios: `Error` if any scenario could not be compared or had failed
+/// runs (the gate could not decide), else `Fail` if any failed, else `Pass`.
+pub fn build_report(label: &str, scenarios: Vec<ScenarioComparison>) -> ComparisonReport {
+    let status = if scenarios.iter().any(|s| s.status == ScenarioStatus::Error) {
+        OverallStatus::Error
+    } else if scenarios.iter().any(|s| s.status == ScenarioStatus::Fail) {
+        OverallStatus::Fail
+    } else {
+        OverallStatus::Pass
+    };
+    ComparisonReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tachygate_version: env!("CARGO_PKG_VERSION").to_string(),
+        label: label.to_string(),
+        created: chrono::Utc::now(),
+        status,
+        scenarios,
+        source_url_template: None,
+    }
+}

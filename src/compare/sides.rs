@@ -1,0 +1,260 @@
+//! The two sides of a comparison as the commands see them: each side is one or more paths -
+//! a baseline file, a directory of baselines, or results directories (merged, e.g. CI shards) -
+//! turned into one [`SampleSet`] per scenario; then every scenario present on both sides is
+//! compared.
+
+use super::engine::{compare_sets, error_comparison, CompareOptions};
+use super::model::{ScenarioComparison, ScenarioStatus};
+use crate::baseline::{sample_set_from_runs, BaselineError, SampleSet};
+use crate::run::{RunError, MANIFEST};
+use crate::scenario::{GateSettings, Scenario};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SideError {
+    #[error("{}: no such file or directory", .0.display())]
+    NotFound(PathBuf),
+    #[error("{}: no baselines (*.json) in this directory, and it is not a results directory (no {MANIFEST})", .0.display())]
+    Empty(PathBuf),
+    #[error(transparent)]
+    Baseline(#[from] BaselineError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(
+        "scenario {scenario} appears twice on one side ({first} and {second}); pass one of them"
+    )]
+    Duplicate {
+        scenario: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// One side: a sample set per scenario, and the runs that could not be used.
+#[derive(Debug, Clone, Default)]
+pub struct Side {
+    pub sets: BTreeMap<String, SampleSet>,
+    /// Per scenario: runs that are not measurements (failed, unreadable profile). Only results
+    /// directories have these.
+    pub excluded: BTreeMap<String, Vec<String>>,
+}
+
+impl Side {
+    pub fn scenarios(&self) -> impl Iterator<Item = &String> {
+        self.sets
+            .keys()
+            .chain(self.excluded.keys().filter(|k| !self.sets.contains_key(*k)))
+    }
+}
+
+/// Loads a side. `definitions` supplies each scenario's ignore globs and repository root when
+/// results directories are aggregated (absent: no ignore globs, repo root of the current
+/// directory). `keep_stacks` keeps stacks from results directories (for flame graphs).
+pub fn load_side(
+    paths: &[PathBuf],
+    definitions: &BTreeMap<String, Scenario>,
+    keep_stacks: bool,
+) -> Result<Side, SideError> {
+    let mut side = Side::default();
+    let mut origin: BTreeMap<String, String> = BTreeMap::new();
+    let mut results_dirs = Vec::new();
+    let mut add = |side: &mut Side, set: SampleSet, from: String| -> Result<(), SideError> {
+        if let Some(first) = origin.get(&set.scenario) {
+            return Err(SideError::Duplicate {
+                scenario: set.scenario.clone(),
+                first: first.clone(),
+                second: from,
+            });
+        }
+        origin.insert(set.scenario.clone(), from);
+        side.sets.insert(set.scenario.clone(), set);
+        Ok(())
+    };
+    for p in paths {
+        if p.is_file() {
+            let set = SampleSet::load(p)?;
+            add(&mut side, set, p.display().to_string())?;
+        } else if p.is_dir() {
+            if p.join(MANIFEST).is_file() {
+                results_dirs.push(p.clone());
+                continue;
+            }
+            let sets = crate::baseline::load_dir(p)?;
+            if sets.is_empty() {
+                return Err(SideError::Empty(p.clone()));
+            }
+            for (path, set) in sets {
+                add(&mut side, set, path.display().to_string())?;
+            }
+        } else {
+            return Err(SideError::NotFound(p.clone()));
+        }
+    }
+    if !results_dirs.is_empty() {
+        let source = results_dirs
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        for runs in crate::run::load_results(&results_dirs)? {
+            let built =
+                sample_set_from_runs(&runs, definitions.get(&runs.scenario), keep_stacks, &source)?;
+            if !built.excluded.is_empty() {
+                side.excluded
+                    .insert(runs.scenario.clone(), built.excluded.clone());
+            }
+            if let Some(set) = built.set {
+                add(&mut side, set, source.clone())?;
+            }
+        }
+    }
+    Ok(side)
+}
+
+/// What happened to one scenario, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    Compared,
+    /// Some runs failed (exit 3).
+    RunFailed,
+    /// The comparison was refused: capture mismatch, too few runs, bad settings (exit 2).
+    Refused,
+}
+
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub comparison: ScenarioComparison,
+    pub kind: OutcomeKind,
+}
+
+/// Compares every scenario present on both sides (in name order). Scenarios on only one side
+/// are returned in `only_baseline` / `only_candidate` for the caller to report.
+pub struct Compared {
+    pub outcomes: Vec<Outcome>,
+    pub only_baseline: Vec<String>,
+    pub only_candidate: Vec<String>,
+}
+
+pub fn compare_sides(
+    baseline: &Side,
+    candidate: &Side,
+    definitions: &BTreeMap<String, Scenario>,
+    opts: &CompareOptions,
+) -> Compared {
+    let default_gate = GateSettings::default();
+    let mut outcomes = Vec::new();
+    let mut only_baseline = Vec::new();
+    let mut only_candidate = Vec::new();
+    let mut names: Vec<&String> = baseline.scenarios().chain(candidate.scenarios()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let in_b = baseline.sets.contains_key(name) || baseline.excluded.contains_key(name);
+        let in_c = candidate.sets.contains_key(name) || candidate.excluded.contains_key(name);
+        if !in_b {
+            only_candidate.push(name.clone());
+            continue;
+        }
+        if !in_c {
+            only_baseline.push(name.clone());
+            continue;
+        }
+        let gate = definitions.get(name).map_or(&default_gate, |s| &s.gate);
+        let (b, c) = (baseline.sets.get(name), candidate.sets.get(name));
+        let mut run_errors: Vec<String> = Vec::new();
+        for (label, side) in [("baseline", baseline), ("candidate", candidate)] {
+            if let Some(ex) = side.excluded.get(name) {
+                run_errors.extend(ex.iter().map(|e| format!("{label} {e}")));
+            }
+        }
+        let outcome = match (b, c) {
+            (Some(b), Some(c)) => match compare_sets(b, c, gate, opts) {
+                Ok(mut cmp) => {
+                    if run_errors.is_empty() {
+                        Outcome {
+                            comparison: cmp,
+                            kind: OutcomeKind::Compared,
+                        }
+                    } else {
+                        // Compared on the usable runs, but the gate cannot pass a scenario
+                        // whose runs failed: the failure may be the regression.
+                        cmp.status = ScenarioStatus::Error;
+                        cmp.errors.extend(run_errors);
+                        Outcome {
+                            comparison: cmp,
+                            kind: OutcomeKind::RunFailed,
+                        }
+                    }
+                }
+                Err(e) => {
+                    let kind = if run_errors.is_empty() {
+                        OutcomeKind::Refused
+                    } else {
+                        OutcomeKind::RunFailed
+                    };
+                    let mut errors = vec![e.to_string()];
+                    errors.extend(run_errors);
+                    Outcome {
+                        comparison: error_comparison(
+                            name,
+                            opts.confidence,
+                            Some(b),
+                            Some(c),
+                            errors,
+                            Vec::new(),
+                        ),
+                        kind,
+                    }
+                }
+            },
+            _ => {
+                let mut errors = vec![format!(
+                    "no usable runs on the {} side",
+                    if b.is_none() { "baseline" } else { "candidate" }
+                )];
+                errors.extend(run_errors);
+                Outcome {
+                    comparison: error_comparison(name, opts.confidence, b, c, errors, Vec::new()),
+                    kind: OutcomeKind::RunFailed,
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    Compared {
+        outcomes,
+        only_baseline,
+        only_candidate,
+    }
+}
+
+/// The exit code for a set of outcomes: 3 if any run failed, else 2 if any comparison was
+/// refused, else 1 if any scenario failed the gate, else 0.
+pub fn exit_code(outcomes: &[Outcome]) -> i32 {
+    if outcomes.iter().any(|o| o.kind == OutcomeKind::RunFailed) {
+        3
+    } else if outcomes.iter().any(|o| o.kind == OutcomeKind::Refused) {
+        2
+    } else if outcomes
+        .iter()
+        .any(|o| o.comparison.status == ScenarioStatus::Fail)
+    {
+        1
+    } else {
+        0
+    }
+}
+
+/// Scenario definitions by name, for gate settings. Missing directory: none.
+pub fn definitions(scenarios: &[Scenario]) -> BTreeMap<String, Scenario> {
+    scenarios
+        .iter()
+        .map(|s| (s.name.clone(), s.clone()))
+        .collect()
+}
+
+/// Whether `path` looks like a results directory.
+pub fn is_results_dir(path: &Path) -> bool {
+    path.join(MANIFEST).is_file()
+}
