@@ -6,7 +6,7 @@
 //! Grouping is by full path, so two files with one basename give identical-looking separate
 //! lines; we keep that quirk because the output must match the oracle exactly.
 
-use super::fxhash::FxHashMap;
+use super::fxhash::StackTable;
 use super::{Profile, ProfileError};
 use std::collections::HashMap;
 use std::io::Write;
@@ -67,47 +67,64 @@ pub fn collapse(profile: &Profile) -> Result<Vec<CollapsedLine>, ProfileError> {
         })
         .collect();
 
-    // Key: thread id as two u32 words, then collapsed frame ids innermost first.
-    let mut table: FxHashMap<Box<[u32]>, usize> = FxHashMap::default();
-    let mut counts: Vec<(u64, u64)> = Vec::new(); // (thread id, count) per entry
-    let mut keys: Vec<Box<[u32]>> = Vec::new();
-    let mut key: Vec<u32> = Vec::with_capacity(258);
-    let mut last: Option<(u64, Option<usize>)> = None;
-
+    // Pass 1, per sample: count raw stacks (frame indices as decoded) per thread id. Interning
+    // the decoder's slice directly avoids building a key per sample; REPEAT runs skip even that.
+    let mut per_thread: Vec<(u64, StackTable, Vec<u64>)> = Vec::new();
+    let mut last_stack: Option<(u64, usize)> = None;
+    let mut t = 0usize;
     let mut reader = profile.samples()?;
     while let Some(s) = reader.next_sample() {
         let s = s?;
-        if let Some((id, entry)) = last {
+        if let Some((id, e)) = last_stack {
             if id == s.stack_id {
-                if let Some(e) = entry {
-                    counts[e].1 += s.weight;
-                }
+                per_thread[t].2[e] += s.weight;
                 continue;
             }
         }
-        key.clear();
-        key.push(s.thread_id as u32);
-        key.push((s.thread_id >> 32) as u32);
-        key.extend(
-            s.stack
-                .iter()
-                .filter_map(|&f| cmap.get(f as usize).copied().filter(|&c| c != DROPPED)),
-        );
-        let entry = if key.len() == 2 {
-            None
-        } else if let Some(&e) = table.get(key.as_slice()) {
-            counts[e].1 += s.weight;
-            Some(e)
-        } else {
-            let e = counts.len();
-            counts.push((s.thread_id, s.weight));
-            let boxed: Box<[u32]> = key.as_slice().into();
-            keys.push(boxed.clone());
-            table.insert(boxed, e);
-            Some(e)
-        };
-        last = Some((s.stack_id, entry));
+        if per_thread.get(t).is_none_or(|p| p.0 != s.thread_id) {
+            t = match per_thread.iter().position(|p| p.0 == s.thread_id) {
+                Some(i) => i,
+                None => {
+                    per_thread.push((s.thread_id, StackTable::new(), Vec::new()));
+                    per_thread.len() - 1
+                }
+            };
+        }
+        let (_, table, counts) = &mut per_thread[t];
+        let e = table.intern(s.stack);
+        if e == counts.len() {
+            counts.push(0);
+        }
+        counts[e] += s.weight;
+        last_stack = Some((s.stack_id, e));
     }
+
+    // Pass 2, per distinct raw stack: map to (thread id, collapsed frames), dropping profiler
+    // frames, and merge raw stacks that render alike (frames differing only in column/opcode).
+    let mut table = StackTable::new();
+    let mut counts: Vec<(u64, u64)> = Vec::new(); // (thread id, count) per entry
+    let mut key: Vec<u32> = Vec::with_capacity(258);
+    for (tid, raw, raw_counts) in &per_thread {
+        for (e, &weight) in raw_counts.iter().enumerate() {
+            key.clear();
+            key.push(*tid as u32);
+            key.push((*tid >> 32) as u32);
+            key.extend(
+                raw.key(e)
+                    .iter()
+                    .filter_map(|&f| cmap.get(f as usize).copied().filter(|&c| c != DROPPED)),
+            );
+            if key.len() == 2 {
+                continue;
+            }
+            let id = table.intern(&key);
+            if id == counts.len() {
+                counts.push((*tid, 0));
+            }
+            counts[id].1 += weight;
+        }
+    }
+    let keys: Vec<&[u32]> = (0..table.len()).map(|i| table.key(i)).collect();
 
     let mut lines: Vec<CollapsedLine> = keys
         .iter()

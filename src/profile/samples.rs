@@ -55,16 +55,16 @@ struct ThreadState {
     stack_id: u64,
 }
 
-struct ZstdSource<'a> {
+struct ZstdSource {
     dec: zstd::stream::raw::Decoder<'static>,
-    input: &'a [u8],
+    input: Vec<u8>,
     in_pos: usize,
     done: bool,
     total_out: u64,
     cap: u64,
 }
 
-impl ZstdSource<'_> {
+impl ZstdSource {
     /// Decompresses into `out`; Ok(0) means the frame ended (and nothing follows it).
     fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
         use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
@@ -112,12 +112,134 @@ impl ZstdSource<'_> {
     }
 }
 
+/// Chunks of decompressed sample records, from the decompression thread.
+enum Chunk {
+    Data(Vec<u8>),
+    Done,
+    Failed(ProfileError),
+}
+
+const CHUNK: usize = 128 * 1024;
+const PIPE_BUFFERS: usize = 4;
+
+/// Decompresses on a second thread so zstd overlaps with record decoding: the reader's cost
+/// is then mostly its own. Memory is bounded by `PIPE_BUFFERS` chunks in flight. Dropping the
+/// pipe disconnects both channels, which ends the thread at its next send or receive.
+struct ZstdPipe {
+    rx: std::sync::mpsc::Receiver<Chunk>,
+    recycle: std::sync::mpsc::Sender<Vec<u8>>,
+    cur: Vec<u8>,
+    cur_pos: usize,
+    done: bool,
+    end: u64,
+}
+
+impl ZstdPipe {
+    fn spawn(mut src: ZstdSource, end: u64) -> Result<ZstdPipe, ProfileError> {
+        use std::sync::mpsc::{channel, sync_channel, TryRecvError};
+        let (tx, rx) = sync_channel::<Chunk>(PIPE_BUFFERS - 2);
+        let (recycle, recycle_rx) = channel::<Vec<u8>>();
+        std::thread::Builder::new()
+            .name("tachygate-zstd".into())
+            .spawn(move || {
+                let mut allocated = 0;
+                loop {
+                    let mut buf = match recycle_rx.try_recv() {
+                        Ok(b) => b,
+                        Err(TryRecvError::Empty) if allocated < PIPE_BUFFERS => {
+                            allocated += 1;
+                            Vec::with_capacity(CHUNK)
+                        }
+                        Err(TryRecvError::Empty) => match recycle_rx.recv() {
+                            Ok(b) => b,
+                            Err(_) => return,
+                        },
+                        Err(TryRecvError::Disconnected) => return,
+                    };
+                    buf.clear();
+                    buf.resize(CHUNK, 0);
+                    let mut n = 0;
+                    let mut finished = false;
+                    while n < CHUNK {
+                        match src.fill(&mut buf[n..]) {
+                            Ok(0) => {
+                                finished = true;
+                                break;
+                            }
+                            Ok(k) => n += k,
+                            Err(e) => {
+                                let _ = tx.send(Chunk::Failed(e));
+                                return;
+                            }
+                        }
+                    }
+                    buf.truncate(n);
+                    if n > 0 && tx.send(Chunk::Data(buf)).is_err() {
+                        return;
+                    }
+                    if finished {
+                        let _ = tx.send(Chunk::Done);
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| ProfileError::Zstd {
+                end,
+                reason: format!("cannot start the decompression thread: {e}"),
+            })?;
+        Ok(ZstdPipe {
+            rx,
+            recycle,
+            cur: Vec::new(),
+            cur_pos: 0,
+            done: false,
+            end,
+        })
+    }
+
+    /// Copies decompressed bytes into `out`; Ok(0) at the end of the frame.
+    fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
+        loop {
+            let avail = self.cur.len() - self.cur_pos;
+            if avail > 0 {
+                let k = avail.min(out.len());
+                out[..k].copy_from_slice(&self.cur[self.cur_pos..self.cur_pos + k]);
+                self.cur_pos += k;
+                return Ok(k);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            let used = std::mem::take(&mut self.cur);
+            if used.capacity() > 0 {
+                let _ = self.recycle.send(used);
+            }
+            self.cur_pos = 0;
+            match self.rx.recv() {
+                Ok(Chunk::Data(b)) => self.cur = b,
+                Ok(Chunk::Done) => self.done = true,
+                Ok(Chunk::Failed(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Err(ProfileError::Zstd {
+                        end: self.end,
+                        reason: "the decompression thread stopped unexpectedly".into(),
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Streams the samples of a [`Profile`]; see [`Profile::samples`].
 pub struct SampleReader<'p> {
     profile: &'p Profile,
     /// Raw region (uncompressed profiles).
     raw: &'p [u8],
-    zstd: Option<ZstdSource<'p>>,
+    zstd: Option<ZstdPipe>,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -160,15 +282,16 @@ impl<'p> SampleReader<'p> {
                 })?;
                 let src = ZstdSource {
                     dec,
-                    input: region,
+                    input: region.to_vec(),
                     in_pos: 0,
                     done: false,
                     total_out: 0,
                     cap,
                 };
+                let end = HEADER_SIZE + region.len() as u64;
                 (
                     &[][..],
-                    Some(src),
+                    Some(ZstdPipe::spawn(src, end)?),
                     vec![0u8; WINDOW],
                     Region::DecompressedSamples,
                     0,
@@ -317,8 +440,16 @@ impl<'p> SampleReader<'p> {
                 return Ok(self.last_slot);
             }
         }
-        let slot = match self.thread_slots.get(&(thread_id, interpreter_id)) {
-            Some(&s) => s,
+        // Few threads is the norm: a linear scan beats hashing the key.
+        let found = if self.threads.len() <= 16 {
+            self.threads
+                .iter()
+                .position(|t| t.thread_id == thread_id && t.interpreter_id == interpreter_id)
+        } else {
+            self.thread_slots.get(&(thread_id, interpreter_id)).copied()
+        };
+        let slot = match found {
+            Some(s) => s,
             None => {
                 let thread_count = self.profile.meta().thread_count;
                 if self.threads.len() >= thread_count as usize {
@@ -487,6 +618,7 @@ impl<'p> SampleReader<'p> {
     }
 }
 
+#[inline]
 fn read_indices(
     c: &mut Cursor<'_>,
     n: u64,
@@ -494,27 +626,66 @@ fn read_indices(
     profile: &Profile,
     frame_count: u32,
 ) -> Result<(), ProfileError> {
-    for _ in 0..n {
+    // Callers bound `n` by MAX_DEPTH, so this reservation is small.
+    out.reserve(n as usize);
+    let mut left = n;
+    while left > 0 {
+        // Tight loop over single-byte indices with a local position; anything else (multi-byte
+        // varints, errors, the end of the data) goes through the checked cursor.
+        let rest = c.rest();
+        let mut p = 0;
+        while left > 0 {
+            let (index, len) = match rest.get(p) {
+                Some(&b) if b < 0x80 => (u32::from(b), 1),
+                Some(&b) => match rest.get(p + 1) {
+                    Some(&b2) if b2 < 0x80 => (u32::from(b & 0x7f) | u32::from(b2) << 7, 2),
+                    _ => break,
+                },
+                None => break,
+            };
+            if !profile.frame_usable(index) {
+                break;
+            }
+            out.push(index);
+            p += len;
+            left -= 1;
+        }
+        c.advance(p);
+        if left == 0 {
+            break;
+        }
         let off = c.offset();
         let index = c.varint_u32("frame index")?;
-        if index >= frame_count {
-            return Err(ProfileError::FrameIndexOutOfRange {
-                region: c.region(),
-                offset: off,
-                index,
-                frame_count,
-            });
-        }
-        if let Some(bad) = profile.bad_string_ref(index) {
-            return Err(ProfileError::StringIndexOutOfRange {
-                region: c.region(),
-                offset: off,
-                frame: index,
-                index: bad,
-                string_count: profile.strings().len() as u32,
-            });
+        if !profile.frame_usable(index) {
+            return Err(unusable_frame(c, off, index, profile, frame_count));
         }
         out.push(index);
+        left -= 1;
     }
     Ok(())
+}
+
+#[cold]
+fn unusable_frame(
+    c: &Cursor<'_>,
+    offset: u64,
+    index: u32,
+    profile: &Profile,
+    frame_count: u32,
+) -> ProfileError {
+    match profile.bad_string_ref(index) {
+        Some(bad) if index < frame_count => ProfileError::StringIndexOutOfRange {
+            region: c.region(),
+            offset,
+            frame: index,
+            index: bad,
+            string_count: profile.strings().len() as u32,
+        },
+        _ => ProfileError::FrameIndexOutOfRange {
+            region: c.region(),
+            offset,
+            index,
+            frame_count,
+        },
+    }
 }
