@@ -81,7 +81,7 @@ pub fn collapse(profile: &Profile) -> Result<Vec<CollapsedLine>, ProfileError> {
                 continue;
             }
         }
-        if per_thread.get(t).is_none_or(|p| p.0 != s.thread_id) {
+        if per_thread.get(t).map_or(true, |p| p.0 != s.thread_id) {
             t = match per_thread.iter().position(|p| p.0 == s.thread_id) {
                 Some(i) => i,
                 None => {

@@ -174,7 +174,11 @@ mod tests {
     fn stack_table_interns_distinct_keys_densely_across_growth() {
         let mut t = StackTable::new();
         let keys: Vec<Vec<u32>> = (0..5000u32)
-            .map(|i| (0..(i % 40)).map(|d| d * 31 + i).collect())
+            .map(|i| {
+                std::iter::once(i)
+                    .chain((0..(i % 40)).map(|d| d * 31 + i))
+                    .collect()
+            })
             .collect();
         for (i, k) in keys.iter().enumerate() {
             assert_eq!(t.intern(k), i);
