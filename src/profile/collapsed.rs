@@ -6,7 +6,7 @@
 //! Grouping is by full path, so two files with one basename give identical-looking separate
 //! lines; we keep that quirk because the output must match the oracle exactly.
 
-use super::fxhash::StackTable;
+use super::fxhash::{FxHashMap, StackTable};
 use super::{Profile, ProfileError};
 use std::collections::HashMap;
 use std::io::Write;
@@ -67,62 +67,82 @@ pub fn collapse(profile: &Profile) -> Result<Vec<CollapsedLine>, ProfileError> {
         })
         .collect();
 
-    // Pass 1, per sample: count raw stacks (frame indices as decoded) per thread id. Interning
-    // the decoder's slice directly avoids building a key per sample; REPEAT runs skip even that.
-    let mut per_thread: Vec<(u64, StackTable, Vec<u64>)> = Vec::new();
-    let mut last_stack: Option<(u64, usize)> = None;
+    // Pass 1, per sample: count by (thread id, stack id). The decoder interns stacks, so the
+    // usual case is two array lookups: a per-thread table indexed by stack id (for the first
+    // DENSE_THREADS threads and ids below DENSE_IDS, which bounds its memory), else a map.
+    const DENSE_THREADS: usize = 32;
+    const DENSE_IDS: u64 = 1 << 16;
+    let mut dense: Vec<(u64, Vec<u32>)> = Vec::new(); // per thread: stack id -> entry + 1
+    let mut index: FxHashMap<(u64, u64), usize> = FxHashMap::default();
+    let mut raw: Vec<(u64, u64, u64)> = Vec::new(); // (thread id, stack id, count)
+    let mut last: Option<(u64, u64, usize)> = None;
     let mut t = 0usize;
     let mut reader = profile.samples()?;
     while let Some(s) = reader.next_sample() {
         let s = s?;
-        if let Some((id, e)) = last_stack {
-            if id == s.stack_id {
-                per_thread[t].2[e] += s.weight;
+        if let Some((tid, sid, e)) = last {
+            if tid == s.thread_id && sid == s.stack_id {
+                raw[e].2 += s.weight;
                 continue;
             }
         }
-        if per_thread.get(t).map_or(true, |p| p.0 != s.thread_id) {
-            t = match per_thread.iter().position(|p| p.0 == s.thread_id) {
+        if dense.get(t).map_or(true, |d| d.0 != s.thread_id) {
+            t = match dense.iter().position(|d| d.0 == s.thread_id) {
                 Some(i) => i,
-                None => {
-                    per_thread.push((s.thread_id, StackTable::new(), Vec::new()));
-                    per_thread.len() - 1
+                None if dense.len() < DENSE_THREADS => {
+                    dense.push((s.thread_id, Vec::new()));
+                    dense.len() - 1
                 }
+                None => usize::MAX,
             };
         }
-        let (_, table, counts) = &mut per_thread[t];
-        let e = table.intern(s.stack);
-        if e == counts.len() {
-            counts.push(0);
-        }
-        counts[e] += s.weight;
-        last_stack = Some((s.stack_id, e));
+        let e = match dense.get_mut(t) {
+            Some((_, ids)) if s.stack_id < DENSE_IDS => {
+                let sid = s.stack_id as usize;
+                if sid >= ids.len() {
+                    ids.resize(sid + 1, 0);
+                }
+                if ids[sid] == 0 {
+                    raw.push((s.thread_id, s.stack_id, 0));
+                    ids[sid] = raw.len() as u32;
+                }
+                (ids[sid] - 1) as usize
+            }
+            _ => *index.entry((s.thread_id, s.stack_id)).or_insert_with(|| {
+                raw.push((s.thread_id, s.stack_id, 0));
+                raw.len() - 1
+            }),
+        };
+        raw[e].2 += s.weight;
+        last = Some((s.thread_id, s.stack_id, e));
     }
+    drop(index);
+    drop(dense);
 
-    // Pass 2, per distinct raw stack: map to (thread id, collapsed frames), dropping profiler
-    // frames, and merge raw stacks that render alike (frames differing only in column/opcode).
+    // Pass 2, per distinct (thread, stack): map to (thread id, collapsed frames), dropping
+    // profiler frames, and merge stacks that render alike (frames differing only in
+    // column/opcode).
     let mut table = StackTable::new();
     let mut counts: Vec<(u64, u64)> = Vec::new(); // (thread id, count) per entry
     let mut key: Vec<u32> = Vec::with_capacity(258);
-    for (tid, raw, raw_counts) in &per_thread {
-        for (e, &weight) in raw_counts.iter().enumerate() {
-            key.clear();
-            key.push(*tid as u32);
-            key.push((*tid >> 32) as u32);
-            key.extend(
-                raw.key(e)
-                    .iter()
-                    .filter_map(|&f| cmap.get(f as usize).copied().filter(|&c| c != DROPPED)),
-            );
-            if key.len() == 2 {
-                continue;
-            }
-            let id = table.intern(&key);
-            if id == counts.len() {
-                counts.push((*tid, 0));
-            }
-            counts[id].1 += weight;
+    for &(tid, sid, weight) in &raw {
+        let stack = reader.stack(sid).unwrap_or(&[]);
+        key.clear();
+        key.push(tid as u32);
+        key.push((tid >> 32) as u32);
+        key.extend(
+            stack
+                .iter()
+                .filter_map(|&f| cmap.get(f as usize).copied().filter(|&c| c != DROPPED)),
+        );
+        if key.len() == 2 {
+            continue;
         }
+        let id = table.intern(&key);
+        if id == counts.len() {
+            counts.push((tid, 0));
+        }
+        counts[id].1 += weight;
     }
     let keys: Vec<&[u32]> = (0..table.len()).map(|i| table.key(i)).collect();
 

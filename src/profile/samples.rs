@@ -5,6 +5,7 @@
 
 use super::cursor::Cursor;
 use super::error::{ProfileError, Region};
+use super::fxhash::StackTable;
 use super::header::{Compression, HEADER_SIZE};
 use super::Profile;
 use std::collections::HashMap;
@@ -19,6 +20,9 @@ const MAX_RECORD: usize = 13 + 10 + 1 + 10 + 10 + MAX_DEPTH * 10;
 /// Longest REPEAT entry: 10-byte delta varint and the status byte.
 const MAX_REPEAT_ENTRY: usize = 11;
 const WINDOW: usize = 256 * 1024;
+/// Transitions remembered (each a few words); beyond this, stacks are rebuilt and interned
+/// directly, so hostile files cannot grow the cache without bound.
+const TRANSITION_CACHE_CAP: usize = 1 << 18;
 
 const ENC_REPEAT: u8 = 0;
 const ENC_FULL: u8 = 1;
@@ -41,9 +45,9 @@ pub struct Sample<'a> {
     /// Frame-table indices, innermost first (profiler frames included; see
     /// [`Profile::is_profiler_frame`]).
     pub stack: &'a [u32],
-    /// Identifies the stack's contents within one reader: two samples with the same `stack_id`
-    /// have identical stacks (the converse need not hold). Lets consumers skip re-hashing a
-    /// stack that a REPEAT record did not change.
+    /// Dense index of the stack's contents within one reader (0, 1, ... in order of first
+    /// appearance; 0 is the empty stack): equal ids if and only if equal stacks. Consumers can
+    /// count by it without hashing stacks; [`SampleReader::stack`] maps it back.
     pub stack_id: u64,
 }
 
@@ -51,8 +55,8 @@ struct ThreadState {
     thread_id: u64,
     interpreter_id: u32,
     ts: u64,
-    stack: Vec<u32>,
-    stack_id: u64,
+    /// Current stack, as an id in `SampleReader::stacks`.
+    cur: u32,
 }
 
 struct ZstdSource {
@@ -253,7 +257,14 @@ pub struct SampleReader<'p> {
     thread_slots: HashMap<(u64, u32), usize>,
     last_slot: usize,
     scratch: Vec<u32>,
-    next_stack_id: u64,
+    /// Every distinct stack seen so far (memory grows with distinct stacks, not samples).
+    stacks: StackTable,
+    /// Transition cache: (previous stack id, kept-from index, pushed indices) -> new stack id.
+    /// Most records change a few frames near the leaf of a stack seen before, so a lookup keyed
+    /// by the record's few words replaces rebuilding and re-interning the whole stack.
+    trans: StackTable,
+    trans_result: Vec<u32>,
+    key: Vec<u32>,
     pending_repeat: u64,
     repeat_slot: usize,
     decoded: u64,
@@ -300,6 +311,9 @@ impl<'p> SampleReader<'p> {
             }
         };
         let eof = zstd.is_none();
+        let mut stacks = StackTable::new();
+        // Id 0: the empty stack every thread starts with.
+        stacks.intern(&[]);
         Ok(SampleReader {
             profile,
             raw,
@@ -315,12 +329,26 @@ impl<'p> SampleReader<'p> {
             thread_slots: HashMap::new(),
             last_slot: usize::MAX,
             scratch: Vec::with_capacity(MAX_DEPTH),
-            next_stack_id: 0,
+            stacks,
+            trans: StackTable::new(),
+            trans_result: Vec::new(),
+            key: Vec::with_capacity(MAX_DEPTH + 2),
             pending_repeat: 0,
             repeat_slot: 0,
             decoded: 0,
             finished: false,
         })
+    }
+
+    /// The stack with id `stack_id` (see [`Sample::stack_id`]), innermost first.
+    pub fn stack(&self, stack_id: u64) -> Option<&[u32]> {
+        let id = usize::try_from(stack_id).ok()?;
+        (id < self.stacks.len()).then(|| self.stacks.key(id))
+    }
+
+    /// Number of distinct stacks seen so far (valid ids are `0..distinct_stacks()`).
+    pub fn distinct_stacks(&self) -> usize {
+        self.stacks.len()
     }
 
     /// Thread-samples decoded so far.
@@ -343,8 +371,8 @@ impl<'p> SampleReader<'p> {
                     status,
                     timestamp_us: t.ts,
                     weight: 1,
-                    stack: &t.stack,
-                    stack_id: t.stack_id,
+                    stack: self.stacks.key(t.cur as usize),
+                    stack_id: u64::from(t.cur),
                 }))
             }
             Ok(None) => {
@@ -466,10 +494,8 @@ impl<'p> SampleReader<'p> {
                     thread_id,
                     interpreter_id,
                     ts: self.profile.meta().start_time_us,
-                    stack: Vec::new(),
-                    stack_id: self.next_stack_id,
+                    cur: 0,
                 });
-                self.next_stack_id += 1;
                 self.thread_slots.insert((thread_id, interpreter_id), s);
                 s
             }
@@ -547,10 +573,10 @@ impl<'p> SampleReader<'p> {
         let delta = c.varint("timestamp delta")?;
         let status = c.u8("status")?;
         let frame_count = self.profile.frames().len() as u32;
-        let t = &mut self.threads[slot];
-        let scratch = &mut self.scratch;
-        scratch.clear();
-        match encoding {
+        let prev = self.threads[slot].cur;
+        let previous = self.stacks.key(prev as usize).len();
+        self.scratch.clear();
+        let keep_from = match encoding {
             ENC_FULL => {
                 let off = c.offset();
                 let depth = c.varint("stack depth")?;
@@ -561,13 +587,13 @@ impl<'p> SampleReader<'p> {
                         depth,
                     });
                 }
-                read_indices(&mut c, depth, scratch, self.profile, frame_count)?;
+                read_indices(&mut c, depth, &mut self.scratch, self.profile, frame_count)?;
+                None
             }
             ENC_SUFFIX => {
                 let off = c.offset();
                 let shared = c.varint("SUFFIX shared count")?;
                 let push = c.varint("SUFFIX push count")?;
-                let previous = t.stack.len();
                 if shared > previous as u64 {
                     return Err(ProfileError::SharedTooLarge {
                         region,
@@ -584,18 +610,16 @@ impl<'p> SampleReader<'p> {
                         depth,
                     });
                 }
-                read_indices(&mut c, push, scratch, self.profile, frame_count)?;
-                scratch.extend_from_slice(&t.stack[previous - shared as usize..]);
+                read_indices(&mut c, push, &mut self.scratch, self.profile, frame_count)?;
+                // Keeps the outermost `shared` frames.
+                Some(previous - shared as usize)
             }
             _ => {
                 let off = c.offset();
                 let pop = c.varint("POP_PUSH pop count")?;
                 let push = c.varint("POP_PUSH push count")?;
-                let kept = t
-                    .stack
-                    .len()
-                    .saturating_sub(usize::try_from(pop).unwrap_or(usize::MAX));
-                let depth = (kept as u64).saturating_add(push);
+                let from = usize::try_from(pop).unwrap_or(usize::MAX).min(previous);
+                let depth = ((previous - from) as u64).saturating_add(push);
                 if depth > MAX_DEPTH as u64 {
                     return Err(ProfileError::DepthTooLarge {
                         region,
@@ -603,18 +627,47 @@ impl<'p> SampleReader<'p> {
                         depth,
                     });
                 }
-                read_indices(&mut c, push, scratch, self.profile, frame_count)?;
-                let from = t.stack.len() - kept;
-                scratch.extend_from_slice(&t.stack[from..]);
+                read_indices(&mut c, push, &mut self.scratch, self.profile, frame_count)?;
+                Some(from)
             }
-        }
-        std::mem::swap(&mut t.stack, scratch);
-        t.stack_id = self.next_stack_id;
-        self.next_stack_id += 1;
+        };
+        // The cursor borrows the window; finish with it before touching the stack tables.
+        let consumed = c.pos();
+        let new_id = match keep_from {
+            None => self.stacks.intern(&self.scratch) as u32,
+            Some(from) => self.transition(prev, from),
+        };
+        let t = &mut self.threads[slot];
+        t.cur = new_id;
         t.ts = t.ts.wrapping_add(delta);
-        self.pos += c.pos();
+        self.pos += consumed;
         self.decoded += 1;
         Ok(Some((slot, status)))
+    }
+
+    /// Id of the stack made of `scratch` (the pushed frames) followed by `old[from..]`.
+    #[inline]
+    fn transition(&mut self, prev: u32, from: usize) -> u32 {
+        if self.trans.len() < TRANSITION_CACHE_CAP {
+            self.key.clear();
+            self.key.push(prev);
+            self.key.push(from as u32);
+            self.key.extend_from_slice(&self.scratch);
+            let t = self.trans.intern(&self.key);
+            if let Some(&id) = self.trans_result.get(t) {
+                return id;
+            }
+            let id = self.build(prev, from);
+            self.trans_result.push(id);
+            return id;
+        }
+        self.build(prev, from)
+    }
+
+    fn build(&mut self, prev: u32, from: usize) -> u32 {
+        let old = self.stacks.key(prev as usize);
+        self.scratch.extend_from_slice(&old[from..]);
+        self.stacks.intern(&self.scratch) as u32
     }
 }
 
