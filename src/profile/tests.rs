@@ -745,15 +745,17 @@ proptest::proptest! {
 #[test]
 fn stacks_stay_correct_beyond_the_transition_cache_cap() {
     // More distinct transitions than the cache holds: later ones take the uncached path.
-    let mut b = Builder::default();
-    b.frames = (0..700)
-        .map(|i| FrameSpec {
-            filename: 0,
-            funcname: 1,
-            lineno: i,
-            opcode: 255,
-        })
-        .collect();
+    let mut b = Builder {
+        frames: (0..700)
+            .map(|i| FrameSpec {
+                filename: 0,
+                funcname: 1,
+                lineno: i,
+                opcode: 255,
+            })
+            .collect(),
+        ..Builder::default()
+    };
     b.full(1, 1, 0, &[0, 1, 2]);
     let mut want = vec![vec![0, 1, 2]];
     for i in 0..300_000u32 {
