@@ -50,6 +50,7 @@ pub struct Profile {
     /// Per frame: the first out-of-range string index it names, if any.
     bad_strings: Vec<Option<u32>>,
     usable: Vec<bool>,
+    all_usable: bool,
     profiler_frames: Vec<bool>,
     sample_region_end: usize,
 }
@@ -91,8 +92,9 @@ impl Profile {
                     .is_some_and(|s| is_profiler_filename(s))
             })
             .collect();
-        let usable = bad_strings.iter().map(Option::is_none).collect();
+        let usable: Vec<bool> = bad_strings.iter().map(Option::is_none).collect();
         Ok(Profile {
+            all_usable: usable.iter().all(|&u| u),
             usable,
             sample_region_end: layout.string_table_offset as usize,
             bytes,
@@ -156,6 +158,13 @@ impl Profile {
 
     pub(crate) fn big_endian(&self) -> bool {
         self.meta.byte_order == ByteOrder::Big
+    }
+
+    /// Whether every frame names valid strings (the normal case): then a frame index only
+    /// needs a range check.
+    #[inline]
+    pub(crate) fn all_frames_usable(&self) -> bool {
+        self.all_usable
     }
 
     /// In range and naming valid strings: what every frame a sample uses must be.

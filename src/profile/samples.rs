@@ -681,10 +681,16 @@ fn read_indices(
 ) -> Result<(), ProfileError> {
     // Callers bound `n` by MAX_DEPTH, so this reservation is small.
     out.reserve(n as usize);
+    // In the normal case every frame names valid strings and only the range check matters.
+    let limit = if profile.all_frames_usable() {
+        frame_count
+    } else {
+        0
+    };
     let mut left = n;
     while left > 0 {
-        // Tight loop over single-byte indices with a local position; anything else (multi-byte
-        // varints, errors, the end of the data) goes through the checked cursor.
+        // Tight loop over 1- and 2-byte indices with a local position; anything else (longer
+        // varints, unusable frames, errors, the end of the data) goes through the checked cursor.
         let rest = c.rest();
         let mut p = 0;
         while left > 0 {
@@ -696,7 +702,7 @@ fn read_indices(
                 },
                 None => break,
             };
-            if !profile.frame_usable(index) {
+            if index >= limit && !profile.frame_usable(index) {
                 break;
             }
             out.push(index);
