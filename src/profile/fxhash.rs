@@ -76,13 +76,21 @@ pub fn hash_stack(key: &[u32]) -> u64 {
     (a ^ b.rotate_left(29)).wrapping_mul(SEED)
 }
 
+/// Slice equality without a libc call: keys are short (transition keys are a few words), and
+/// the full 64-bit hash has already matched, so they are almost always equal.
+#[inline]
+fn same_words(a: &[u32], b: &[u32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(true, |eq, (x, y)| eq & (x == y))
+}
+
 /// Interning table for frame-index slices: each distinct slice gets a dense id (0, 1, ...).
-/// Keys live in one arena (no allocation per key, good locality); slots keep the full hash so
-/// most mismatches are rejected without comparing keys.
+/// Keys live in one arena (no allocation per key, good locality); slots keep 32 hash bits so
+/// most mismatches are rejected without comparing keys. Ids fit in 32 bits: a profile's sample
+/// region (at most 1 GiB) cannot hold 2^32 distinct stacks.
 #[derive(Debug, Clone)]
 pub struct StackTable {
-    /// Entry id + 1 per slot; 0 = empty.
-    slots: Vec<u32>,
+    /// Per slot: high 32 bits of the key's hash, and entry id + 1 in the low 32; 0 = empty.
+    slots: Vec<u64>,
     shift: u32,
     hashes: Vec<u64>,
     spans: Vec<(usize, usize)>,
@@ -127,21 +135,26 @@ impl StackTable {
     pub fn intern(&mut self, key: &[u32]) -> usize {
         let h = hash_stack(key);
         let mask = self.slots.len() - 1;
-        // High bits: the final multiply leaves the low bits poorly mixed.
+        // Slots hold (high 32 hash bits << 32) | (id + 1): most mismatches are rejected
+        // without touching the entry arrays.
+        let tag = h >> 32;
+        // High bits pick the slot: the final multiply leaves the low bits poorly mixed.
         let mut i = (h >> self.shift) as usize;
         loop {
             let s = self.slots[i];
             if s == 0 {
                 break;
             }
-            let id = (s - 1) as usize;
-            if self.hashes[id] == h && self.key(id) == key {
-                return id;
+            if s >> 32 == tag {
+                let id = (s as u32 - 1) as usize;
+                if same_words(self.key(id), key) {
+                    return id;
+                }
             }
             i = (i + 1) & mask;
         }
         let id = self.spans.len();
-        self.slots[i] = id as u32 + 1;
+        self.slots[i] = tag << 32 | (id as u64 + 1);
         self.hashes.push(h);
         self.spans.push((self.arena.len(), key.len()));
         self.arena.extend_from_slice(key);
@@ -161,7 +174,7 @@ impl StackTable {
             while self.slots[i] != 0 {
                 i = (i + 1) & mask;
             }
-            self.slots[i] = id as u32 + 1;
+            self.slots[i] = (h >> 32) << 32 | (id as u64 + 1);
         }
     }
 }
