@@ -70,7 +70,6 @@ pub struct RunAggregate {
     pub stacks: Vec<StackCount>,
 }
 
-use crate::profile::fxhash::FxHashMap;
 use crate::profile::{Profile, ProfileError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -204,34 +203,24 @@ pub fn aggregate(
         })
         .collect();
 
-    // Distinct raw stacks (frame indices, innermost first) with their weights; functions are
-    // resolved once per distinct stack instead of once per sample.
-    let mut table: FxHashMap<Box<[u32]>, usize> = FxHashMap::default();
-    let mut stacks: Vec<(Box<[u32]>, u64)> = Vec::new();
-    let mut last: Option<(u64, usize)> = None;
+    // Weight per distinct raw stack: the decoder interns stacks and hands out dense ids, so
+    // functions are resolved once per distinct stack instead of once per sample.
+    let mut weights: Vec<u64> = Vec::new();
     let mut reader = profile.samples()?;
     while let Some(s) = reader.next_sample() {
         let s = s?;
-        if let Some((id, e)) = last {
-            if id == s.stack_id {
-                stacks[e].1 += s.weight;
-                continue;
-            }
+        let id = s.stack_id as usize;
+        if id >= weights.len() {
+            weights.resize(id + 1, 0);
         }
-        let e = match table.get(s.stack) {
-            Some(&e) => e,
-            None => {
-                let e = stacks.len();
-                let k: Box<[u32]> = s.stack.into();
-                stacks.push((k.clone(), 0));
-                table.insert(k, e);
-                e
-            }
-        };
-        stacks[e].1 += s.weight;
-        last = Some((s.stack_id, e));
+        weights[id] += s.weight;
     }
-    drop(table);
+    let stacks: Vec<(&[u32], u64)> = weights
+        .iter()
+        .enumerate()
+        .filter(|(_, &w)| w > 0)
+        .map(|(id, &w)| (reader.stack(id as u64).unwrap_or(&[]), w))
+        .collect();
 
     let n = fn_list.len();
     let mut self_counts = vec![0u64; n];
@@ -240,7 +229,7 @@ pub fn aggregate(
     let mut total = 0u64;
     let mut merged: HashMap<Vec<u32>, u64> = HashMap::new();
     let mut fstack: Vec<u32> = Vec::with_capacity(256);
-    for (raw, w) in &stacks {
+    for &(raw, w) in &stacks {
         fstack.clear();
         // Root first.
         fstack.extend(

@@ -6,7 +6,7 @@
 //! Grouping is by full path, so two files with one basename give identical-looking separate
 //! lines; we keep that quirk because the output must match the oracle exactly.
 
-use super::fxhash::FxHashMap;
+use super::fxhash::{FxHashMap, StackTable};
 use super::{Profile, ProfileError};
 use std::collections::HashMap;
 use std::io::Write;
@@ -67,47 +67,84 @@ pub fn collapse(profile: &Profile) -> Result<Vec<CollapsedLine>, ProfileError> {
         })
         .collect();
 
-    // Key: thread id as two u32 words, then collapsed frame ids innermost first.
-    let mut table: FxHashMap<Box<[u32]>, usize> = FxHashMap::default();
-    let mut counts: Vec<(u64, u64)> = Vec::new(); // (thread id, count) per entry
-    let mut keys: Vec<Box<[u32]>> = Vec::new();
-    let mut key: Vec<u32> = Vec::with_capacity(258);
-    let mut last: Option<(u64, Option<usize>)> = None;
-
+    // Pass 1, per sample: count by (thread id, stack id). The decoder interns stacks, so the
+    // usual case is two array lookups: a per-thread table indexed by stack id (for the first
+    // DENSE_THREADS threads and ids below DENSE_IDS, which bounds its memory), else a map.
+    const DENSE_THREADS: usize = 32;
+    const DENSE_IDS: u64 = 1 << 16;
+    let mut dense: Vec<(u64, Vec<u32>)> = Vec::new(); // per thread: stack id -> entry + 1
+    let mut index: FxHashMap<(u64, u64), usize> = FxHashMap::default();
+    let mut raw: Vec<(u64, u64, u64)> = Vec::new(); // (thread id, stack id, count)
+    let mut last: Option<(u64, u64, usize)> = None;
+    let mut t = 0usize;
     let mut reader = profile.samples()?;
     while let Some(s) = reader.next_sample() {
         let s = s?;
-        if let Some((id, entry)) = last {
-            if id == s.stack_id {
-                if let Some(e) = entry {
-                    counts[e].1 += s.weight;
-                }
+        if let Some((tid, sid, e)) = last {
+            if tid == s.thread_id && sid == s.stack_id {
+                raw[e].2 += s.weight;
                 continue;
             }
         }
+        if dense.get(t).map_or(true, |d| d.0 != s.thread_id) {
+            t = match dense.iter().position(|d| d.0 == s.thread_id) {
+                Some(i) => i,
+                None if dense.len() < DENSE_THREADS => {
+                    dense.push((s.thread_id, Vec::new()));
+                    dense.len() - 1
+                }
+                None => usize::MAX,
+            };
+        }
+        let e = match dense.get_mut(t) {
+            Some((_, ids)) if s.stack_id < DENSE_IDS => {
+                let sid = s.stack_id as usize;
+                if sid >= ids.len() {
+                    ids.resize(sid + 1, 0);
+                }
+                if ids[sid] == 0 {
+                    raw.push((s.thread_id, s.stack_id, 0));
+                    ids[sid] = raw.len() as u32;
+                }
+                (ids[sid] - 1) as usize
+            }
+            _ => *index.entry((s.thread_id, s.stack_id)).or_insert_with(|| {
+                raw.push((s.thread_id, s.stack_id, 0));
+                raw.len() - 1
+            }),
+        };
+        raw[e].2 += s.weight;
+        last = Some((s.thread_id, s.stack_id, e));
+    }
+    drop(index);
+    drop(dense);
+
+    // Pass 2, per distinct (thread, stack): map to (thread id, collapsed frames), dropping
+    // profiler frames, and merge stacks that render alike (frames differing only in
+    // column/opcode).
+    let mut table = StackTable::new();
+    let mut counts: Vec<(u64, u64)> = Vec::new(); // (thread id, count) per entry
+    let mut key: Vec<u32> = Vec::with_capacity(258);
+    for &(tid, sid, weight) in &raw {
+        let stack = reader.stack(sid).unwrap_or(&[]);
         key.clear();
-        key.push(s.thread_id as u32);
-        key.push((s.thread_id >> 32) as u32);
+        key.push(tid as u32);
+        key.push((tid >> 32) as u32);
         key.extend(
-            s.stack
+            stack
                 .iter()
                 .filter_map(|&f| cmap.get(f as usize).copied().filter(|&c| c != DROPPED)),
         );
-        let entry = if key.len() == 2 {
-            None
-        } else if let Some(&e) = table.get(key.as_slice()) {
-            counts[e].1 += s.weight;
-            Some(e)
-        } else {
-            let e = counts.len();
-            counts.push((s.thread_id, s.weight));
-            let boxed: Box<[u32]> = key.as_slice().into();
-            keys.push(boxed.clone());
-            table.insert(boxed, e);
-            Some(e)
-        };
-        last = Some((s.stack_id, entry));
+        if key.len() == 2 {
+            continue;
+        }
+        let id = table.intern(&key);
+        if id == counts.len() {
+            counts.push((tid, 0));
+        }
+        counts[id].1 += weight;
     }
+    let keys: Vec<&[u32]> = (0..table.len()).map(|i| table.key(i)).collect();
 
     let mut lines: Vec<CollapsedLine> = keys
         .iter()

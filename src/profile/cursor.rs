@@ -36,6 +36,19 @@ impl<'a> Cursor<'a> {
         self.base + self.pos as u64
     }
 
+    /// The unread bytes (for tight loops that then [`Cursor::advance`]).
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Skips `n` bytes already examined through [`Cursor::rest`]; `n` must not exceed
+    /// [`Cursor::remaining`] (clamped, so a wrong `n` cannot run past the end).
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.buf.len());
+    }
+
     #[inline]
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
@@ -106,28 +119,39 @@ impl<'a> Cursor<'a> {
 
     /// Unsigned LEB128, at most 10 bytes. Padded encodings are accepted (the writer's
     /// counterpart accepts them too); bits beyond 64 are an overflow.
-    #[inline]
+    #[inline(always)]
     pub fn varint(&mut self, what: &'static str) -> Result<u64, ProfileError> {
-        // Fast path: single-byte values dominate real files.
+        // Fast path: single-byte values dominate real files (frame indices, deltas, counts).
         if let Some(&b) = self.buf.get(self.pos) {
             if b < 0x80 {
                 self.pos += 1;
                 return Ok(u64::from(b));
             }
+            if let Some(&b2) = self.buf.get(self.pos + 1) {
+                if b2 < 0x80 {
+                    self.pos += 2;
+                    return Ok(u64::from(b & 0x7f) | u64::from(b2) << 7);
+                }
+            }
         }
+        self.varint_slow(what)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn varint_slow(&mut self, what: &'static str) -> Result<u64, ProfileError> {
         let start = self.offset();
         let mut value: u64 = 0;
         for i in 0..10u32 {
             let b = self.u8(what)?;
             let low = u64::from(b & 0x7f);
-            let shift = 7 * i;
             if i == 9 && low > 1 {
                 return Err(ProfileError::VarintOverflow {
                     region: self.region,
                     offset: start,
                 });
             }
-            value |= low << shift;
+            value |= low << (7 * i);
             if b & 0x80 == 0 {
                 return Ok(value);
             }

@@ -49,6 +49,8 @@ pub struct Profile {
     frames: Vec<Frame>,
     /// Per frame: the first out-of-range string index it names, if any.
     bad_strings: Vec<Option<u32>>,
+    usable: Vec<bool>,
+    all_usable: bool,
     profiler_frames: Vec<bool>,
     sample_region_end: usize,
 }
@@ -70,7 +72,7 @@ impl Profile {
         let strings = tables::parse_strings(&bytes, &layout, big)?;
         let frames = tables::parse_frames(&bytes, &layout, big)?;
         let n = strings.len() as u32;
-        let bad_strings = frames
+        let bad_strings: Vec<Option<u32>> = frames
             .iter()
             .map(|f| {
                 if f.filename >= n {
@@ -90,7 +92,10 @@ impl Profile {
                     .is_some_and(|s| is_profiler_filename(s))
             })
             .collect();
+        let usable: Vec<bool> = bad_strings.iter().map(Option::is_none).collect();
         Ok(Profile {
+            all_usable: usable.iter().all(|&u| u),
+            usable,
             sample_region_end: layout.string_table_offset as usize,
             bytes,
             meta: layout.meta,
@@ -153,6 +158,19 @@ impl Profile {
 
     pub(crate) fn big_endian(&self) -> bool {
         self.meta.byte_order == ByteOrder::Big
+    }
+
+    /// Whether every frame names valid strings (the normal case): then a frame index only
+    /// needs a range check.
+    #[inline]
+    pub(crate) fn all_frames_usable(&self) -> bool {
+        self.all_usable
+    }
+
+    /// In range and naming valid strings: what every frame a sample uses must be.
+    #[inline]
+    pub(crate) fn frame_usable(&self, frame: u32) -> bool {
+        self.usable.get(frame as usize).copied().unwrap_or(false)
     }
 
     pub(crate) fn bad_string_ref(&self, frame: u32) -> Option<u32> {

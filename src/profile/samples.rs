@@ -5,6 +5,7 @@
 
 use super::cursor::Cursor;
 use super::error::{ProfileError, Region};
+use super::fxhash::StackTable;
 use super::header::{Compression, HEADER_SIZE};
 use super::Profile;
 use std::collections::HashMap;
@@ -19,6 +20,9 @@ const MAX_RECORD: usize = 13 + 10 + 1 + 10 + 10 + MAX_DEPTH * 10;
 /// Longest REPEAT entry: 10-byte delta varint and the status byte.
 const MAX_REPEAT_ENTRY: usize = 11;
 const WINDOW: usize = 256 * 1024;
+/// Transitions remembered (each a few words); beyond this, stacks are rebuilt and interned
+/// directly, so hostile files cannot grow the cache without bound.
+const TRANSITION_CACHE_CAP: usize = 1 << 18;
 
 const ENC_REPEAT: u8 = 0;
 const ENC_FULL: u8 = 1;
@@ -41,9 +45,9 @@ pub struct Sample<'a> {
     /// Frame-table indices, innermost first (profiler frames included; see
     /// [`Profile::is_profiler_frame`]).
     pub stack: &'a [u32],
-    /// Identifies the stack's contents within one reader: two samples with the same `stack_id`
-    /// have identical stacks (the converse need not hold). Lets consumers skip re-hashing a
-    /// stack that a REPEAT record did not change.
+    /// Dense index of the stack's contents within one reader (0, 1, ... in order of first
+    /// appearance; 0 is the empty stack): equal ids if and only if equal stacks. Consumers can
+    /// count by it without hashing stacks; [`SampleReader::stack`] maps it back.
     pub stack_id: u64,
 }
 
@@ -51,20 +55,20 @@ struct ThreadState {
     thread_id: u64,
     interpreter_id: u32,
     ts: u64,
-    stack: Vec<u32>,
-    stack_id: u64,
+    /// Current stack, as an id in `SampleReader::stacks`.
+    cur: u32,
 }
 
-struct ZstdSource<'a> {
+struct ZstdSource {
     dec: zstd::stream::raw::Decoder<'static>,
-    input: &'a [u8],
+    input: Vec<u8>,
     in_pos: usize,
     done: bool,
     total_out: u64,
     cap: u64,
 }
 
-impl ZstdSource<'_> {
+impl ZstdSource {
     /// Decompresses into `out`; Ok(0) means the frame ended (and nothing follows it).
     fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
         use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
@@ -112,12 +116,134 @@ impl ZstdSource<'_> {
     }
 }
 
+/// Chunks of decompressed sample records, from the decompression thread.
+enum Chunk {
+    Data(Vec<u8>),
+    Done,
+    Failed(ProfileError),
+}
+
+const CHUNK: usize = 128 * 1024;
+const PIPE_BUFFERS: usize = 4;
+
+/// Decompresses on a second thread so zstd overlaps with record decoding: the reader's cost
+/// is then mostly its own. Memory is bounded by `PIPE_BUFFERS` chunks in flight. Dropping the
+/// pipe disconnects both channels, which ends the thread at its next send or receive.
+struct ZstdPipe {
+    rx: std::sync::mpsc::Receiver<Chunk>,
+    recycle: std::sync::mpsc::Sender<Vec<u8>>,
+    cur: Vec<u8>,
+    cur_pos: usize,
+    done: bool,
+    end: u64,
+}
+
+impl ZstdPipe {
+    fn spawn(mut src: ZstdSource, end: u64) -> Result<ZstdPipe, ProfileError> {
+        use std::sync::mpsc::{channel, sync_channel, TryRecvError};
+        let (tx, rx) = sync_channel::<Chunk>(PIPE_BUFFERS - 2);
+        let (recycle, recycle_rx) = channel::<Vec<u8>>();
+        std::thread::Builder::new()
+            .name("tachygate-zstd".into())
+            .spawn(move || {
+                let mut allocated = 0;
+                loop {
+                    let mut buf = match recycle_rx.try_recv() {
+                        Ok(b) => b,
+                        Err(TryRecvError::Empty) if allocated < PIPE_BUFFERS => {
+                            allocated += 1;
+                            Vec::with_capacity(CHUNK)
+                        }
+                        Err(TryRecvError::Empty) => match recycle_rx.recv() {
+                            Ok(b) => b,
+                            Err(_) => return,
+                        },
+                        Err(TryRecvError::Disconnected) => return,
+                    };
+                    buf.clear();
+                    buf.resize(CHUNK, 0);
+                    let mut n = 0;
+                    let mut finished = false;
+                    while n < CHUNK {
+                        match src.fill(&mut buf[n..]) {
+                            Ok(0) => {
+                                finished = true;
+                                break;
+                            }
+                            Ok(k) => n += k,
+                            Err(e) => {
+                                let _ = tx.send(Chunk::Failed(e));
+                                return;
+                            }
+                        }
+                    }
+                    buf.truncate(n);
+                    if n > 0 && tx.send(Chunk::Data(buf)).is_err() {
+                        return;
+                    }
+                    if finished {
+                        let _ = tx.send(Chunk::Done);
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| ProfileError::Zstd {
+                end,
+                reason: format!("cannot start the decompression thread: {e}"),
+            })?;
+        Ok(ZstdPipe {
+            rx,
+            recycle,
+            cur: Vec::new(),
+            cur_pos: 0,
+            done: false,
+            end,
+        })
+    }
+
+    /// Copies decompressed bytes into `out`; Ok(0) at the end of the frame.
+    fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
+        loop {
+            let avail = self.cur.len() - self.cur_pos;
+            if avail > 0 {
+                let k = avail.min(out.len());
+                out[..k].copy_from_slice(&self.cur[self.cur_pos..self.cur_pos + k]);
+                self.cur_pos += k;
+                return Ok(k);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            let used = std::mem::take(&mut self.cur);
+            if used.capacity() > 0 {
+                let _ = self.recycle.send(used);
+            }
+            self.cur_pos = 0;
+            match self.rx.recv() {
+                Ok(Chunk::Data(b)) => self.cur = b,
+                Ok(Chunk::Done) => self.done = true,
+                Ok(Chunk::Failed(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Err(ProfileError::Zstd {
+                        end: self.end,
+                        reason: "the decompression thread stopped unexpectedly".into(),
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Streams the samples of a [`Profile`]; see [`Profile::samples`].
 pub struct SampleReader<'p> {
     profile: &'p Profile,
     /// Raw region (uncompressed profiles).
     raw: &'p [u8],
-    zstd: Option<ZstdSource<'p>>,
+    zstd: Option<ZstdPipe>,
     buf: Vec<u8>,
     pos: usize,
     end: usize,
@@ -131,7 +257,14 @@ pub struct SampleReader<'p> {
     thread_slots: HashMap<(u64, u32), usize>,
     last_slot: usize,
     scratch: Vec<u32>,
-    next_stack_id: u64,
+    /// Every distinct stack seen so far (memory grows with distinct stacks, not samples).
+    stacks: StackTable,
+    /// Transition cache: (previous stack id, kept-from index, pushed indices) -> new stack id.
+    /// Most records change a few frames near the leaf of a stack seen before, so a lookup keyed
+    /// by the record's few words replaces rebuilding and re-interning the whole stack.
+    trans: StackTable,
+    trans_result: Vec<u32>,
+    key: Vec<u32>,
     pending_repeat: u64,
     repeat_slot: usize,
     decoded: u64,
@@ -160,15 +293,16 @@ impl<'p> SampleReader<'p> {
                 })?;
                 let src = ZstdSource {
                     dec,
-                    input: region,
+                    input: region.to_vec(),
                     in_pos: 0,
                     done: false,
                     total_out: 0,
                     cap,
                 };
+                let end = HEADER_SIZE + region.len() as u64;
                 (
                     &[][..],
-                    Some(src),
+                    Some(ZstdPipe::spawn(src, end)?),
                     vec![0u8; WINDOW],
                     Region::DecompressedSamples,
                     0,
@@ -177,6 +311,9 @@ impl<'p> SampleReader<'p> {
             }
         };
         let eof = zstd.is_none();
+        let mut stacks = StackTable::new();
+        // Id 0: the empty stack every thread starts with.
+        stacks.intern(&[]);
         Ok(SampleReader {
             profile,
             raw,
@@ -192,12 +329,26 @@ impl<'p> SampleReader<'p> {
             thread_slots: HashMap::new(),
             last_slot: usize::MAX,
             scratch: Vec::with_capacity(MAX_DEPTH),
-            next_stack_id: 0,
+            stacks,
+            trans: StackTable::new(),
+            trans_result: Vec::new(),
+            key: Vec::with_capacity(MAX_DEPTH + 2),
             pending_repeat: 0,
             repeat_slot: 0,
             decoded: 0,
             finished: false,
         })
+    }
+
+    /// The stack with id `stack_id` (see [`Sample::stack_id`]), innermost first.
+    pub fn stack(&self, stack_id: u64) -> Option<&[u32]> {
+        let id = usize::try_from(stack_id).ok()?;
+        (id < self.stacks.len()).then(|| self.stacks.key(id))
+    }
+
+    /// Number of distinct stacks seen so far (valid ids are `0..distinct_stacks()`).
+    pub fn distinct_stacks(&self) -> usize {
+        self.stacks.len()
     }
 
     /// Thread-samples decoded so far.
@@ -220,8 +371,8 @@ impl<'p> SampleReader<'p> {
                     status,
                     timestamp_us: t.ts,
                     weight: 1,
-                    stack: &t.stack,
-                    stack_id: t.stack_id,
+                    stack: self.stacks.key(t.cur as usize),
+                    stack_id: u64::from(t.cur),
                 }))
             }
             Ok(None) => {
@@ -317,8 +468,16 @@ impl<'p> SampleReader<'p> {
                 return Ok(self.last_slot);
             }
         }
-        let slot = match self.thread_slots.get(&(thread_id, interpreter_id)) {
-            Some(&s) => s,
+        // Few threads is the norm: a linear scan beats hashing the key.
+        let found = if self.threads.len() <= 16 {
+            self.threads
+                .iter()
+                .position(|t| t.thread_id == thread_id && t.interpreter_id == interpreter_id)
+        } else {
+            self.thread_slots.get(&(thread_id, interpreter_id)).copied()
+        };
+        let slot = match found {
+            Some(s) => s,
             None => {
                 let thread_count = self.profile.meta().thread_count;
                 if self.threads.len() >= thread_count as usize {
@@ -335,10 +494,8 @@ impl<'p> SampleReader<'p> {
                     thread_id,
                     interpreter_id,
                     ts: self.profile.meta().start_time_us,
-                    stack: Vec::new(),
-                    stack_id: self.next_stack_id,
+                    cur: 0,
                 });
-                self.next_stack_id += 1;
                 self.thread_slots.insert((thread_id, interpreter_id), s);
                 s
             }
@@ -416,10 +573,10 @@ impl<'p> SampleReader<'p> {
         let delta = c.varint("timestamp delta")?;
         let status = c.u8("status")?;
         let frame_count = self.profile.frames().len() as u32;
-        let t = &mut self.threads[slot];
-        let scratch = &mut self.scratch;
-        scratch.clear();
-        match encoding {
+        let prev = self.threads[slot].cur;
+        let previous = self.stacks.key(prev as usize).len();
+        self.scratch.clear();
+        let keep_from = match encoding {
             ENC_FULL => {
                 let off = c.offset();
                 let depth = c.varint("stack depth")?;
@@ -430,13 +587,13 @@ impl<'p> SampleReader<'p> {
                         depth,
                     });
                 }
-                read_indices(&mut c, depth, scratch, self.profile, frame_count)?;
+                read_indices(&mut c, depth, &mut self.scratch, self.profile, frame_count)?;
+                None
             }
             ENC_SUFFIX => {
                 let off = c.offset();
                 let shared = c.varint("SUFFIX shared count")?;
                 let push = c.varint("SUFFIX push count")?;
-                let previous = t.stack.len();
                 if shared > previous as u64 {
                     return Err(ProfileError::SharedTooLarge {
                         region,
@@ -453,18 +610,16 @@ impl<'p> SampleReader<'p> {
                         depth,
                     });
                 }
-                read_indices(&mut c, push, scratch, self.profile, frame_count)?;
-                scratch.extend_from_slice(&t.stack[previous - shared as usize..]);
+                read_indices(&mut c, push, &mut self.scratch, self.profile, frame_count)?;
+                // Keeps the outermost `shared` frames.
+                Some(previous - shared as usize)
             }
             _ => {
                 let off = c.offset();
                 let pop = c.varint("POP_PUSH pop count")?;
                 let push = c.varint("POP_PUSH push count")?;
-                let kept = t
-                    .stack
-                    .len()
-                    .saturating_sub(usize::try_from(pop).unwrap_or(usize::MAX));
-                let depth = (kept as u64).saturating_add(push);
+                let from = usize::try_from(pop).unwrap_or(usize::MAX).min(previous);
+                let depth = ((previous - from) as u64).saturating_add(push);
                 if depth > MAX_DEPTH as u64 {
                     return Err(ProfileError::DepthTooLarge {
                         region,
@@ -472,21 +627,51 @@ impl<'p> SampleReader<'p> {
                         depth,
                     });
                 }
-                read_indices(&mut c, push, scratch, self.profile, frame_count)?;
-                let from = t.stack.len() - kept;
-                scratch.extend_from_slice(&t.stack[from..]);
+                read_indices(&mut c, push, &mut self.scratch, self.profile, frame_count)?;
+                Some(from)
             }
-        }
-        std::mem::swap(&mut t.stack, scratch);
-        t.stack_id = self.next_stack_id;
-        self.next_stack_id += 1;
+        };
+        // The cursor borrows the window; finish with it before touching the stack tables.
+        let consumed = c.pos();
+        let new_id = match keep_from {
+            None => self.stacks.intern(&self.scratch) as u32,
+            Some(from) => self.transition(prev, from),
+        };
+        let t = &mut self.threads[slot];
+        t.cur = new_id;
         t.ts = t.ts.wrapping_add(delta);
-        self.pos += c.pos();
+        self.pos += consumed;
         self.decoded += 1;
         Ok(Some((slot, status)))
     }
+
+    /// Id of the stack made of `scratch` (the pushed frames) followed by `old[from..]`.
+    #[inline]
+    fn transition(&mut self, prev: u32, from: usize) -> u32 {
+        if self.trans.len() < TRANSITION_CACHE_CAP {
+            self.key.clear();
+            self.key.push(prev);
+            self.key.push(from as u32);
+            self.key.extend_from_slice(&self.scratch);
+            let t = self.trans.intern(&self.key);
+            if let Some(&id) = self.trans_result.get(t) {
+                return id;
+            }
+            let id = self.build(prev, from);
+            self.trans_result.push(id);
+            return id;
+        }
+        self.build(prev, from)
+    }
+
+    fn build(&mut self, prev: u32, from: usize) -> u32 {
+        let old = self.stacks.key(prev as usize);
+        self.scratch.extend_from_slice(&old[from..]);
+        self.stacks.intern(&self.scratch) as u32
+    }
 }
 
+#[inline]
 fn read_indices(
     c: &mut Cursor<'_>,
     n: u64,
@@ -494,27 +679,72 @@ fn read_indices(
     profile: &Profile,
     frame_count: u32,
 ) -> Result<(), ProfileError> {
-    for _ in 0..n {
+    // Callers bound `n` by MAX_DEPTH, so this reservation is small.
+    out.reserve(n as usize);
+    // In the normal case every frame names valid strings and only the range check matters.
+    let limit = if profile.all_frames_usable() {
+        frame_count
+    } else {
+        0
+    };
+    let mut left = n;
+    while left > 0 {
+        // Tight loop over 1- and 2-byte indices with a local position; anything else (longer
+        // varints, unusable frames, errors, the end of the data) goes through the checked cursor.
+        let rest = c.rest();
+        let mut p = 0;
+        while left > 0 {
+            let (index, len) = match rest.get(p) {
+                Some(&b) if b < 0x80 => (u32::from(b), 1),
+                Some(&b) => match rest.get(p + 1) {
+                    Some(&b2) if b2 < 0x80 => (u32::from(b & 0x7f) | u32::from(b2) << 7, 2),
+                    _ => break,
+                },
+                None => break,
+            };
+            if index >= limit && !profile.frame_usable(index) {
+                break;
+            }
+            out.push(index);
+            p += len;
+            left -= 1;
+        }
+        c.advance(p);
+        if left == 0 {
+            break;
+        }
         let off = c.offset();
         let index = c.varint_u32("frame index")?;
-        if index >= frame_count {
-            return Err(ProfileError::FrameIndexOutOfRange {
-                region: c.region(),
-                offset: off,
-                index,
-                frame_count,
-            });
-        }
-        if let Some(bad) = profile.bad_string_ref(index) {
-            return Err(ProfileError::StringIndexOutOfRange {
-                region: c.region(),
-                offset: off,
-                frame: index,
-                index: bad,
-                string_count: profile.strings().len() as u32,
-            });
+        if !profile.frame_usable(index) {
+            return Err(unusable_frame(c, off, index, profile, frame_count));
         }
         out.push(index);
+        left -= 1;
     }
     Ok(())
+}
+
+#[cold]
+fn unusable_frame(
+    c: &Cursor<'_>,
+    offset: u64,
+    index: u32,
+    profile: &Profile,
+    frame_count: u32,
+) -> ProfileError {
+    match profile.bad_string_ref(index) {
+        Some(bad) if index < frame_count => ProfileError::StringIndexOutOfRange {
+            region: c.region(),
+            offset,
+            frame: index,
+            index: bad,
+            string_count: profile.strings().len() as u32,
+        },
+        _ => ProfileError::FrameIndexOutOfRange {
+            region: c.region(),
+            offset,
+            index,
+            frame_count,
+        },
+    }
 }

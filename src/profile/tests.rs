@@ -645,3 +645,133 @@ fn big_endian_conversion_of_real_fixtures_decodes_identically() {
         );
     }
 }
+
+// ---- Model-based check of stack reconstruction (including the transition cache) ----
+
+#[derive(Debug, Clone)]
+enum Op {
+    Full(u64, Vec<u32>),
+    Suffix(u64, usize, Vec<u32>),
+    PopPush(u64, usize, Vec<u32>),
+    Repeat(u64, usize),
+}
+
+fn ops() -> impl proptest::strategy::Strategy<Value = Vec<Op>> {
+    use proptest::prelude::*;
+    let frames = || prop::collection::vec(0u32..3, 0..6);
+    let op = prop_oneof![
+        (0u64..3, frames()).prop_map(|(t, f)| Op::Full(t, f)),
+        (0u64..3, 0usize..8, frames()).prop_map(|(t, s, f)| Op::Suffix(t, s, f)),
+        (0u64..3, 0usize..8, frames()).prop_map(|(t, p, f)| Op::PopPush(t, p, f)),
+        (0u64..3, 1usize..4).prop_map(|(t, n)| Op::Repeat(t, n)),
+    ];
+    prop::collection::vec(op, 1..60)
+}
+
+/// Writes the ops (skipping SUFFIXes that would be invalid) and returns the expected
+/// (thread, stack) per sample from a naive model.
+fn model(ops: &[Op]) -> (Builder, Vec<(u64, Vec<u32>)>) {
+    let mut b = Builder::default();
+    let mut state: std::collections::HashMap<u64, Vec<u32>> = Default::default();
+    let mut want = Vec::new();
+    for op in ops {
+        match op {
+            Op::Full(t, f) => {
+                b.full(*t, 1, 0, f);
+                state.insert(*t, f.clone());
+            }
+            Op::Suffix(t, shared, f) => {
+                let old = state.entry(*t).or_default();
+                if *shared > old.len() {
+                    continue;
+                }
+                b.suffix(*t, 1, *shared as u64, f);
+                let mut new = f.clone();
+                new.extend_from_slice(&old[old.len() - shared..]);
+                *old = new;
+            }
+            Op::PopPush(t, pop, f) => {
+                let old = state.entry(*t).or_default();
+                b.pop_push(*t, 1, *pop as u64, f);
+                let mut new = f.clone();
+                new.extend_from_slice(&old[(*pop).min(old.len())..]);
+                *old = new;
+            }
+            Op::Repeat(t, n) => {
+                state.entry(*t).or_default();
+                b.repeat(*t, &vec![(1, 0); *n]);
+                for _ in 1..*n {
+                    want.push((*t, state[t].clone()));
+                }
+            }
+        }
+        want.push((op_thread(op), state[&op_thread(op)].clone()));
+    }
+    (b, want)
+}
+
+fn op_thread(op: &Op) -> u64 {
+    match op {
+        Op::Full(t, _) | Op::Suffix(t, _, _) | Op::PopPush(t, _, _) | Op::Repeat(t, _) => *t,
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+    #[test]
+    fn reconstructed_stacks_and_ids_match_a_naive_model(ops in ops()) {
+        let (b, want) = model(&ops);
+        let p = Profile::from_bytes(b.build()).unwrap();
+        let mut r = p.samples().unwrap();
+        let mut got = Vec::new();
+        let mut ids: Vec<(u64, Vec<u32>)> = Vec::new();
+        while let Some(s) = r.next_sample() {
+            let s = s.unwrap();
+            got.push((s.thread_id, s.stack.to_vec()));
+            ids.push((s.stack_id, s.stack.to_vec()));
+        }
+        proptest::prop_assert_eq!(&got, &want);
+        // Ids are equal exactly when stacks are, and map back to the stack.
+        for (a_id, a) in &ids {
+            proptest::prop_assert_eq!(r.stack(*a_id).unwrap(), &a[..]);
+            for (b_id, bb) in &ids {
+                proptest::prop_assert_eq!(a_id == b_id, a == bb);
+            }
+        }
+    }
+}
+
+#[test]
+fn stacks_stay_correct_beyond_the_transition_cache_cap() {
+    // More distinct transitions than the cache holds: later ones take the uncached path.
+    let mut b = Builder {
+        frames: (0..700)
+            .map(|i| FrameSpec {
+                filename: 0,
+                funcname: 1,
+                lineno: i,
+                opcode: 255,
+            })
+            .collect(),
+        ..Builder::default()
+    };
+    b.full(1, 1, 0, &[0, 1, 2]);
+    let mut want = vec![vec![0, 1, 2]];
+    for i in 0..300_000u32 {
+        let push = [i % 700, (i / 700) % 700];
+        b.pop_push(1, 1, 2, &push);
+        let prev = want.last().unwrap();
+        let mut new = push.to_vec();
+        new.extend_from_slice(&prev[2.min(prev.len())..]);
+        want.push(new);
+    }
+    let p = Profile::from_bytes(b.build()).unwrap();
+    let mut r = p.samples().unwrap();
+    let mut i = 0;
+    while let Some(s) = r.next_sample() {
+        assert_eq!(s.unwrap().stack, &want[i][..], "sample {i}");
+        i += 1;
+    }
+    assert_eq!(i, want.len());
+}
