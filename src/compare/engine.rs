@@ -39,6 +39,9 @@ pub const PRIOR_DF: f64 = 3.0;
 /// from 5 runs is too unreliable to trust a lucky low one). Simulation: without the floor
 /// wall-mode A/A false alarms were 2%; 0.75 over-covered (97.2%).
 pub const FLOOR_QUANTILE: f64 = 0.6;
+/// Rows whose raw mean share exceeds this on either side are compared with plain Welch (no
+/// variance prior) and do not inform the prior.
+pub const MAX_PRIOR_SHARE: f64 = 0.9;
 /// Fewer tested rows than this: no variance prior (plain Welch).
 pub const MIN_ROWS_FOR_PRIOR: usize = 3;
 /// Fewer runs per side than this still compares, with a warning.
@@ -411,18 +414,24 @@ pub fn compare_sets(
         }
     }
 
+    // Shares near 1 (callers' cumulative shares) vary through the scale factor, not through
+    // binomial-like sampling: a binomial prior (~0 variance) would understate their spread,
+    // and their huge variance/binomial ratios would inflate everyone else's floor.
+    fn binomial_like(r: &Row) -> bool {
+        r.baseline.mean.max(r.candidate.mean) <= MAX_PRIOR_SHARE
+    }
     // Empirical-Bayes variance moderation (see `stats::welch_moderated`): each side's prior is
     // the scenario-wide dispersion relative to binomial, from the rows that are tested.
     let samples_b = baseline.total_samples() as f64 / nb as f64;
     let samples_c = candidate.total_samples() as f64 / nc as f64;
     let tested_b: Vec<&[f64]> = rows
         .iter()
-        .filter(|r| r.tested)
+        .filter(|r| r.tested && binomial_like(r))
         .map(|r| &r.norm_b[..])
         .collect();
     let tested_c: Vec<&[f64]> = rows
         .iter()
-        .filter(|r| r.tested)
+        .filter(|r| r.tested && binomial_like(r))
         .map(|r| &r.norm_c[..])
         .collect();
     let disp_b = dispersion(&tested_b, samples_b);
@@ -437,7 +446,10 @@ pub fn compare_sets(
             }
         })
     };
-    for row in rows.iter_mut().filter(|r| r.absent.is_none()) {
+    for row in rows
+        .iter_mut()
+        .filter(|r| r.absent.is_none() && binomial_like(r))
+    {
         row.welch = welch_moderated(
             &row.norm_b,
             &row.norm_c,
