@@ -793,8 +793,10 @@ mod tests {
         assert!(row(&c, "a", Metric::Cumulative).budget.is_none());
         assert_eq!(c.status, ScenarioStatus::Fail);
 
-        let mut gate = GateSettings::default();
-        gate.focus = vec!["*:b".into()];
+        let gate = GateSettings {
+            focus: vec!["*:b".into()],
+            ..GateSettings::default()
+        };
         let c = cmp(&set(&BASE), &set(&with(&[("c", 0.30)])), &gate);
         let cr = row(&c, "c", Metric::SelfShare);
         assert_eq!(cr.verdict, Verdict::Regressed);
