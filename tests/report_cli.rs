@@ -67,7 +67,7 @@ fn invalid_json_exits_2_naming_file_line_and_column() {
     let p = tmp.path().join("report.json");
     std::fs::write(&p, "{\n  \"schema_version\": 1,\n  \"label\": [\n}\n").unwrap();
     tachygate().arg("report").arg(&p).assert().code(2).stderr(
-        predicate::str::contains("report.json:4:")
+        predicate::str::contains("report.json:3:11: not a tachygate report: invalid type")
             .and(predicate::str::contains("not a tachygate report")),
     );
     assert_eq!(

@@ -46,7 +46,7 @@ fn healthy_scenario_writes_complete_records_that_load_results_reads_back() {
     let out = tempfile::tempdir().unwrap();
     let res = out.path().join("res");
     let assert = tachygate()
-        .args(["run", "--out"])
+        .args(["run", "-v", "--out"])
         .arg(&res)
         .args(["--label", "t1"])
         .arg(common::data_dir().join("scenarios/ok"))
@@ -55,6 +55,8 @@ fn healthy_scenario_writes_complete_records_that_load_results_reads_back() {
         .success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("[1/1] spin run 3/3: ok"), "{stderr}");
+    assert!(stderr.contains("spin: warm-up 1/1 starting"), "{stderr}");
+    assert!(stderr.contains("command: "), "{stderr}");
 
     let sdir = res.join("spin");
     let names = files(&sdir);
@@ -63,7 +65,11 @@ fn healthy_scenario_writes_complete_records_that_load_results_reads_back() {
             assert!(names.contains(&format!("run-{k}.{ext}")), "{names:?}");
         }
     }
-    assert_eq!(names.len(), 12, "no temporary files may remain: {names:?}");
+    assert_eq!(
+        names.len(),
+        12,
+        "no warm-up or temporary files may remain: {names:?}"
+    );
     // The workload saw PYTHONHASHSEED=0 and the scenario's env.
     let stdout = std::fs::read_to_string(sdir.join("run-0.stdout")).unwrap();
     assert!(stdout.contains("marker yes 0"), "{stdout}");
@@ -282,4 +288,79 @@ fn invalid_shard_is_a_usage_error() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("K must be between 1 and N"));
+}
+
+#[test]
+fn rerunning_into_the_same_directory_replaces_old_runs() {
+    let Some(_py) = common::python() else { return };
+    let _lock = common::profiler_lock();
+    let d = tempfile::tempdir().unwrap();
+    let s = scenario(
+        d.path(),
+        "again",
+        "env = { SPIN_SECONDS = \"0.3\" }",
+        LENIENT,
+    );
+    let res = d.path().join("res");
+    // A stale run from an earlier, longer run of the same scenario.
+    std::fs::create_dir_all(res.join("again")).unwrap();
+    std::fs::write(res.join("again/run-7.json"), "stale").unwrap();
+    std::fs::write(res.join("again/.run-8.bin.partial"), "stale").unwrap();
+    tachygate()
+        .args(["run", "-q", "--out"])
+        .arg(&res)
+        .arg(&s)
+        .assert()
+        .success();
+    let names = files(&res.join("again"));
+    assert!(
+        !names.iter().any(|n| n.contains('7') || n.contains('8')),
+        "{names:?}"
+    );
+    assert_eq!(load_results(&[res]).unwrap()[0].records.len(), 3);
+}
+
+#[test]
+fn a_missing_script_is_reported_before_anything_runs() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("gone.toml");
+    std::fs::write(&p, "[workload]\nscript = \"nowhere.py\"\n").unwrap();
+    tachygate()
+        .args(["run", "--out"])
+        .arg(d.path().join("res"))
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("gone.toml: workload script"))
+        .stderr(predicates::str::contains("nowhere.py does not exist"));
+    assert!(!d.path().join("res").exists());
+}
+
+#[test]
+fn module_targets_run_with_their_cwd_and_arguments() {
+    let Some(_py) = common::python() else { return };
+    let _lock = common::profiler_lock();
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("as-module.toml");
+    let workloads = common::data_dir().join("workloads");
+    std::fs::write(
+        &p,
+        format!(
+            "[workload]\nmodule = \"spin\"\ncwd = {:?}\nargs = [\"--ignored\"]\nenv = {{ SPIN_SECONDS = \"0.3\", EXIT_CODE = \"2\" }}\nexpect_exit = 2\n{LENIENT}",
+            workloads.display().to_string()
+        ),
+    )
+    .unwrap();
+    let res = d.path().join("res");
+    tachygate()
+        .args(["run", "-q", "--out"])
+        .arg(&res)
+        .arg(&p)
+        .assert()
+        .success();
+    let loaded = load_results(&[res]).unwrap();
+    let (r, _) = &loaded[0].records[0];
+    assert_eq!(r.exit_status, Some(2));
+    let n = r.command.len();
+    assert_eq!(r.command[n - 3..], ["-m", "spin", "--ignored"]);
 }

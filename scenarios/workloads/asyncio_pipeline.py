@@ -40,7 +40,7 @@ async def consume(queue, results):
 
 async def main():
     rng = random.Random(5)
-    count = max(1, int(4500 * demo_knobs.scale()))
+    count = max(1, int(9000 * demo_knobs.scale()))
     queue = asyncio.Queue(maxsize=64)
     results = []
     await asyncio.gather(produce(queue, rng, count), consume(queue, results))

@@ -53,7 +53,7 @@ def checksum(docs):
 def main():
     rng = random.Random(1234)
     docs = [build_document(rng) for _ in range(120)]
-    rounds = max(1, int(55 * demo_knobs.scale()))
+    rounds = max(1, int(150 * demo_knobs.scale()))
     result = 0
     for _ in range(rounds):
         texts = encode_documents(docs)

@@ -65,7 +65,7 @@ def main():
         Particle(rng.uniform(0, SIZE), rng.uniform(0, SIZE), rng.uniform(-5, 5), rng.uniform(-5, 5))
         for _ in range(1500)
     ]
-    steps = max(1, int(360 * demo_knobs.scale()))
+    steps = max(1, int(550 * demo_knobs.scale()))
     total = 0
     stats = {}
     for _ in range(steps):

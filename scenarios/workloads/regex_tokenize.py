@@ -71,7 +71,7 @@ def count_identifiers(tokens):
 def main():
     rng = random.Random(42)
     text = generate_source(rng, 6000)
-    rounds = max(1, int(9 * demo_knobs.scale()))
+    rounds = max(1, int(18 * demo_knobs.scale()))
     kinds, idents = Counter(), Counter()
     for _ in range(rounds):
         tokens = tokenize(text)

@@ -40,7 +40,7 @@ def handle_request(i):
 
 
 def main():
-    requests = max(1, int(500 * demo_knobs.scale()))
+    requests = max(1, int(1000 * demo_knobs.scale()))
     with ThreadPoolExecutor(max_workers=4) as pool:
         digests = list(pool.map(handle_request, range(requests)))
     print(f"thread_pool: {len(digests)} requests, first {digests[0][:12]}")

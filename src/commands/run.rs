@@ -96,6 +96,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         }
     }
     let scenarios = select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
+    for s in &scenarios {
+        scenario::preflight(s).map_err(|e| usage(e.to_string()))?;
+    }
     // An explicit --python that does not work is a configuration error, not a run failure.
     if let Some(p) = &args.python {
         crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;

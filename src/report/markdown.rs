@@ -5,7 +5,7 @@
 //! the whole document stays under [`MARKDOWN_MAX_CHARS`]: tables are cut, with a note
 //! saying how many rows are left out and where to find them.
 
-use super::sanitize::{clean_line, md_text};
+use super::sanitize::{clean_line, md_html_text, md_text};
 use super::view::{report_view, ReportView, RowView, ScenarioView, MESSAGE_CHARS};
 use super::{render_template, ReportError, MARKDOWN_MAX_CHARS};
 use serde::Serialize;
@@ -43,6 +43,8 @@ struct MdSide {
 #[derive(Serialize)]
 struct MdScenario {
     name: String,
+    /// For the `<summary>` line (raw HTML: Markdown escapes would show).
+    name_html: String,
     status: String,
     counts: String,
     errors: Vec<String>,
@@ -163,6 +165,7 @@ fn scenario(s: &ScenarioView, rows: usize, msgs: usize) -> MdScenario {
     let reproduce = s.reproduce.as_deref().map(|r| clean_line(r, MESSAGE_CHARS));
     MdScenario {
         name: md_text(&s.name, NAME_CHARS),
+        name_html: md_html_text(&s.name, NAME_CHARS),
         status: status_badge(s.status).to_string(),
         counts: s
             .counts

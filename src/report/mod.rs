@@ -163,6 +163,21 @@ pub fn write_reports(
     dir: &Path,
     formats: &[Format],
 ) -> Result<Vec<PathBuf>, ReportError> {
+    let opted_out = std::env::var(STEP_SUMMARY_OPT_OUT).is_ok_and(|v| v.trim() == "0");
+    let summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|s| !s.is_empty() && !opted_out)
+        .map(PathBuf::from);
+    write_reports_to(report, dir, formats, summary.as_deref())
+}
+
+/// [`write_reports`] with the step-summary file given explicitly (`None`: no summary), for
+/// callers and tests that must not depend on the environment.
+pub fn write_reports_to(
+    report: &ComparisonReport,
+    dir: &Path,
+    formats: &[Format],
+    step_summary: Option<&Path>,
+) -> Result<Vec<PathBuf>, ReportError> {
     let mut written = Vec::with_capacity(formats.len());
     let mut markdown = None;
     for &format in formats {
@@ -179,15 +194,12 @@ pub fn write_reports(
         }
         written.push(path);
     }
-    let opted_out = std::env::var(STEP_SUMMARY_OPT_OUT).is_ok_and(|v| v.trim() == "0");
-    if let (Some(summary), false) = (std::env::var_os("GITHUB_STEP_SUMMARY"), opted_out) {
-        if !summary.is_empty() {
-            let md = match markdown {
-                Some(m) => m,
-                None => render(report, Format::Markdown)?,
-            };
-            append_step_summary(Path::new(&summary), &md)?;
-        }
+    if let Some(summary) = step_summary {
+        let md = match markdown {
+            Some(m) => m,
+            None => render(report, Format::Markdown)?,
+        };
+        append_step_summary(summary, &md)?;
     }
     Ok(written)
 }
@@ -237,11 +249,16 @@ pub fn load_report(input: &Path) -> Result<(ComparisonReport, PathBuf), ReportEr
             });
         }
     }
-    let report = serde_json::from_str(&text).map_err(|e| ReportError::Parse {
-        path: path.clone(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
+    let report = serde_json::from_str(&text).map_err(|e| {
+        // serde's message ends with " at line L column C", which the error shows as L:C.
+        let full = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        ReportError::Parse {
+            path: path.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: full.strip_suffix(&suffix).unwrap_or(&full).to_string(),
+        }
     })?;
     Ok((report, path))
 }

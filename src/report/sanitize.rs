@@ -95,6 +95,33 @@ pub fn md_text(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// Text inside raw HTML in Markdown (e.g. `<summary>`), where Markdown escapes would show
+/// literally: entity-escaped, with joiners against mentions and issue references (GitHub
+/// links those in HTML blocks too).
+pub fn md_html_text(s: &str, max_chars: usize) -> String {
+    let line = clean_line(s, max_chars);
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '@' | '#' => {
+                out.push(c);
+                out.push(ZWJ);
+            }
+            ':' => {
+                out.push(':');
+                out.push(ZWJ);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Text for XML 1.0 content or attributes, before entity escaping: characters XML forbids
 /// (C0 controls other than tab/newline/CR, U+FFFE, U+FFFF) become U+FFFD.
 pub fn xml_clean(s: &str, max_chars: usize) -> String {
@@ -178,6 +205,14 @@ mod tests {
     }
 
     #[test]
+    fn md_html_text_escapes_without_markdown_backslashes() {
+        assert_eq!(
+            md_html_text("a_b <i> @x #1", 50),
+            format!("a_b &lt;i&gt; @{ZWJ}x #{ZWJ}1")
+        );
+    }
+
+    #[test]
     fn xml_clean_replaces_forbidden_characters() {
         assert_eq!(
             xml_clean("a\u{0}b\u{1b}c\u{FFFF}\td", 100),
@@ -197,5 +232,46 @@ mod tests {
     #[test]
     fn url_path_encodes_everything_but_path_characters() {
         assert_eq!(url_path("src/a b/\"x\".py"), "src/a%20b/%22x%22.py");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn md_text_never_breaks_a_table_cell_or_mentions(s in "\\PC{0,80}|[@#|`<>\n\\a-z0-9 ]{0,80}") {
+            let out = md_text(&s, 60);
+            proptest::prop_assert!(!out.contains('\n') && !out.contains('\r'));
+            let chars: Vec<char> = out.chars().collect();
+            let mut escaped = false;
+            for (i, &c) in chars.iter().enumerate() {
+                if escaped { escaped = false; continue; }
+                match c {
+                    '\\' => escaped = true,
+                    '|' | '`' | '<' | '>' => proptest::prop_assert!(false, "live {c:?} in {out:?}"),
+                    '@' | '#' => proptest::prop_assert_eq!(chars.get(i + 1), Some(&ZWJ)),
+                    _ => {}
+                }
+            }
+            proptest::prop_assert!(out.chars().count() <= 60 * 2 + 60 * 6);
+        }
+
+        #[test]
+        fn xml_clean_yields_only_xml_characters(s in "\\PC{0,40}|[\u{0}-\u{1f}\u{fffe}\u{ffff}a]{0,40}") {
+            let out = xml_clean(&s, 30);
+            proptest::prop_assert!(out.chars().count() <= 30);
+            for c in out.chars() {
+                proptest::prop_assert!(
+                    matches!(c, '\t' | '\n' | '\r') || (!c.is_control() && c != '\u{FFFE}' && c != '\u{FFFF}'),
+                    "{:?}", c
+                );
+            }
+        }
+
+        #[test]
+        fn json_for_script_round_trips_without_angle_brackets(s in "\\PC{0,60}|[<>!/\\-&a-z]{0,60}") {
+            let raw = serde_json::to_string(&s).unwrap();
+            let safe = json_for_script(&raw);
+            proptest::prop_assert!(!safe.contains('<') && !safe.contains('>'));
+            let back: String = serde_json::from_str(&safe).unwrap();
+            proptest::prop_assert_eq!(back, s);
+        }
     }
 }

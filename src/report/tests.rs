@@ -495,7 +495,8 @@ fn non_finite_numbers_render_as_not_available() {
 fn write_reports_writes_each_requested_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("nested/reports");
-    let written = write_reports(&sample_report(), &out, &[Format::Junit, Format::Html]).unwrap();
+    let written =
+        write_reports_to(&sample_report(), &out, &[Format::Junit, Format::Html], None).unwrap();
     assert_eq!(written, vec![out.join("junit.xml"), out.join("index.html")]);
     assert!(!out.join("summary.md").exists());
     let names: Vec<_> = std::fs::read_dir(&out)
@@ -503,6 +504,29 @@ fn write_reports_writes_each_requested_file() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names.len(), 2, "temporary files left: {names:?}");
+}
+
+#[test]
+fn write_reports_to_appends_markdown_to_the_step_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary-file");
+    std::fs::write(&summary, "before\n").unwrap();
+    write_reports_to(
+        &sample_report(),
+        dir.path(),
+        &[Format::Json],
+        Some(&summary),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.starts_with("before\n## "), "{text}");
+    assert_eq!(
+        text,
+        format!(
+            "before\n{}\n",
+            render(&sample_report(), Format::Markdown).unwrap()
+        )
+    );
 }
 
 #[test]
@@ -522,4 +546,21 @@ fn load_report_names_file_line_and_column_of_bad_json() {
     std::fs::write(&p, "{\"schema_version\": 99}").unwrap();
     let e = load_report(dir.path()).unwrap_err().to_string();
     assert!(e.contains("99") && e.contains("upgrade"), "{e}");
+}
+
+#[test]
+fn rows_put_gated_regressions_and_breaches_first() {
+    let v = super::view::report_view(&sample_report());
+    let rows = &v.scenarios[0].rows;
+    assert_eq!(rows[0].name, "compute_totals");
+    assert!(rows[0].breached && rows[0].verdict == "regressed");
+    let gated: Vec<_> = rows.iter().take_while(|r| r.gated).collect();
+    assert!(
+        gated.windows(2).all(|w| w[0].rank <= w[1].rank),
+        "gated rows not ranked"
+    );
+    assert!(
+        rows[gated.len()..].iter().all(|r| !r.gated),
+        "ungated rows must come last"
+    );
 }

@@ -85,8 +85,12 @@ pub struct CountView {
 pub struct RowView {
     pub metric: &'static str,
     pub name: String,
-    pub name_full: String,
+    /// The longer name for a tooltip, only when `name` was cut.
+    pub name_title: Option<String>,
     pub file: String,
+    pub file_title: Option<String>,
+    /// Up to [`TITLE_CHARS`], for renderers with their own limits (Markdown).
+    pub name_full: String,
     pub file_full: String,
     pub href: Option<String>,
     pub gated: bool,
@@ -376,19 +380,21 @@ fn row(f: &FunctionComparison, scale: f64, links: Option<&SourceLinks<'_>>) -> R
     RowView {
         metric: metric_str(f.metric),
         name: line(&f.function.name),
-        name_full: clean_line(&f.function.name, TITLE_CHARS),
+        name_title: cut_title(&f.function.name),
         file: line(&f.function.file),
+        file_title: cut_title(&f.function.file),
+        name_full: clean_line(&f.function.name, TITLE_CHARS),
         file_full: clean_line(&f.function.file, TITLE_CHARS),
         href: links.and_then(|l| l.href(&f.function.file)),
         gated: f.gated,
-        base: finite(f.baseline.mean),
+        base: sort_key(f.baseline.mean),
         base_s: pct(f.baseline.mean),
-        cand: finite(f.candidate.mean),
+        cand: sort_key(f.candidate.mean),
         cand_s: pct(f.candidate.mean),
-        delta: finite(f.delta),
+        delta: sort_key(f.delta),
         delta_s: pp(f.delta),
         ci_s: ci(f.ci_low, f.ci_high),
-        p: finite(f.p_adjusted),
+        p: sort_key(f.p_adjusted),
         p_s: pvalue(f.p_adjusted),
         verdict: f.verdict.as_str(),
         rank: rank(f),
@@ -399,12 +405,19 @@ fn row(f: &FunctionComparison, scale: f64, links: Option<&SourceLinks<'_>>) -> R
     }
 }
 
-fn finite(x: f64) -> f64 {
+/// A number for `data-*` sort attributes: finite, and rounded so it prints short (the
+/// table has thousands of rows).
+fn sort_key(x: f64) -> f64 {
     if x.is_finite() {
-        x
+        (x * 1e7).round() / 1e7
     } else {
         0.0
     }
+}
+
+/// The tooltip text for a cell whose display was cut, else `None` (no duplicate attribute).
+fn cut_title(s: &str) -> Option<String> {
+    (s.chars().count() > NAME_CHARS).then(|| clean_line(s, TITLE_CHARS))
 }
 
 /// The axis half-width for a metric's bars: the widest interval, at least 2x the noise band.

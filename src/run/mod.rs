@@ -265,6 +265,7 @@ impl Shared<'_> {
     fn run_scenario(&self, i: usize, total: usize, s: &Scenario) -> Result<ScenarioRuns, RunError> {
         let dir = self.out.join(&s.name);
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        clear_previous_runs(&dir);
         let repeats = self.opts.repeats.unwrap_or(s.run.repeats);
         self.progress.scenario_start(i, total, s, repeats);
         let fingerprint = s.fingerprint();
@@ -350,7 +351,7 @@ impl Shared<'_> {
                     let _ = std::fs::remove_file(tmp);
                 }
                 self.progress.message(&format!(
-                    "{} run {}/{}: {} - retrying",
+                    "{} run {}/{} attempt {attempts}: {} - retrying",
                     s.name,
                     k + 1,
                     repeats,
@@ -533,11 +534,14 @@ impl Shared<'_> {
         let workload: Option<i32> = workload_status.and_then(|t| t.trim().parse().ok());
         a.exit_status = workload.filter(|c| *c >= 0);
         let profiler_ok = status.success();
-        if !profiler_ok || workload.is_none() || a.profile_tmp.is_none() {
+        if !profiler_ok || a.profile_tmp.is_none() {
             a.outcome = classify_profiler_failure(&stderr_text, status, workload);
             return Ok((argv, a));
         }
         let expected = match workload {
+            // The launcher could not hook this profiler version: the status is unknown, and
+            // health checks still catch a workload that died early (too few samples).
+            None => true,
             Some(c) if c == s.workload.expect_exit => true,
             // `duration` makes the profiler stop the workload with SIGTERM.
             Some(c) if s.sampler.duration_s.is_some() && c == -(libc_sigterm()) => true,
@@ -574,6 +578,23 @@ impl Shared<'_> {
             }
         }
         Ok((argv, a))
+    }
+}
+
+/// Removes the files of an earlier run of this scenario into the same directory (`--out` or
+/// `--label` reused), so that stale runs never mix with new ones.
+fn clear_previous_runs(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = ["run-", "warmup-", ".run-", ".warmup-"]
+            .iter()
+            .any(|p| name.starts_with(p));
+        if ours && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 

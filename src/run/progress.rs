@@ -40,8 +40,11 @@ pub struct TerminalProgress {
 
 #[derive(Default)]
 struct State {
-    bar: Option<indicatif::ProgressBar>,
-    /// `[i/n]` prefix of the current scenario, by name.
+    /// Holds every live bar, so that concurrent scenarios (`--jobs`) each keep their own line.
+    multi: indicatif::MultiProgress,
+    /// Live bars by scenario name.
+    bars: std::collections::HashMap<String, indicatif::ProgressBar>,
+    /// `[i/n] name` prefix by scenario name.
     prefix: std::collections::HashMap<String, String>,
 }
 
@@ -58,11 +61,13 @@ impl TerminalProgress {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Prints a line above the bars (or plainly when there are none).
     fn line(&self, text: &str) {
         let st = self.state();
-        match &st.bar {
-            Some(b) => b.println(text),
-            None => eprintln!("{text}"),
+        if st.bars.is_empty() {
+            eprintln!("{text}");
+        } else {
+            let _ = st.multi.println(text);
         }
     }
 }
@@ -97,7 +102,8 @@ impl Progress for TerminalProgress {
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar.set_prefix(prefix);
-            st.bar = Some(bar);
+            let bar = st.multi.add(bar);
+            st.bars.insert(s.name.clone(), bar);
         }
     }
 
@@ -124,34 +130,35 @@ impl Progress for TerminalProgress {
             .cloned()
             .unwrap_or_else(|| s.name.clone());
         let text = format!("{prefix} run {}/{of}: {}", r.index + 1, run_line(r));
-        let st = self.state();
-        match &st.bar {
+        let bar = self.state().bars.get(&s.name).cloned();
+        match &bar {
             Some(b) => {
                 b.inc(1);
-                if failed || self.verbosity == Verbosity::Verbose {
-                    b.println(&text);
-                }
                 b.set_message(run_line(r));
+                if failed || self.verbosity == Verbosity::Verbose {
+                    self.line(&text);
+                }
             }
             None => eprintln!("{text}"),
         }
         if self.verbosity == Verbosity::Verbose {
-            let cmd = r
+            let cmd: Vec<&str> = r
                 .command
                 .iter()
-                .filter(|a| !a.contains('\n'))
-                .cloned()
-                .collect::<Vec<_>>();
-            let line = format!("    command (launcher code elided): {}", cmd.join(" "));
-            match &st.bar {
-                Some(b) => b.println(line),
-                None => eprintln!("{line}"),
-            }
+                .map(|a| {
+                    if a.contains('\n') {
+                        "<launcher>"
+                    } else {
+                        a.as_str()
+                    }
+                })
+                .collect();
+            self.line(&format!("    command: {}", cmd.join(" ")));
         }
     }
 
-    fn scenario_end(&self, _s: &Scenario, _runs: &ScenarioRuns) {
-        if let Some(b) = self.state().bar.take() {
+    fn scenario_end(&self, s: &Scenario, _runs: &ScenarioRuns) {
+        if let Some(b) = self.state().bars.remove(&s.name) {
             b.finish();
         }
     }

@@ -44,6 +44,8 @@ pub enum ScenarioError {
     Walk { path: PathBuf, message: String },
     #[error("no scenario matches {what}; available: {available}")]
     NoMatch { what: String, available: String },
+    #[error("{}: {message}", path.display())]
+    Preflight { path: PathBuf, message: String },
     #[error("invalid shard `{spec}`: {message} (expected K/N with 1 <= K <= N, e.g. 2/4)")]
     Shard { spec: String, message: String },
 }
@@ -98,6 +100,32 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
         by_name.insert(s.name.clone(), s);
     }
     Ok(by_name.into_values().collect())
+}
+
+/// Checks what loading leaves to run time because it depends on the filesystem: the script
+/// exists and the working directory is a directory. `tachygate run` calls it for every selected
+/// scenario before launching anything (the profiler would reject a missing script only after
+/// its ~1 s start-up, once per run).
+pub fn preflight(s: &Scenario) -> Result<(), ScenarioError> {
+    let fail = |message: String| ScenarioError::Preflight {
+        path: s.source.clone(),
+        message,
+    };
+    if let Target::Script(p) = &s.workload.target {
+        if !p.is_file() {
+            return Err(fail(format!(
+                "workload script {} does not exist (`script` is relative to the scenario file)",
+                p.display()
+            )));
+        }
+    }
+    if !s.workload.cwd.is_dir() {
+        return Err(fail(format!(
+            "working directory {} does not exist (`cwd` is relative to the scenario file)",
+            s.workload.cwd.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Loads and validates one scenario file.

@@ -15,8 +15,8 @@ mod select;
 
 pub(crate) use load::relative_to;
 pub use load::{
-    discover, load_file, load_str, parse_rate, ScenarioError, DEFAULT_DIR, DEFAULT_TIMEOUT_S,
-    MIN_REPEATS,
+    discover, load_file, load_str, parse_rate, preflight, ScenarioError, DEFAULT_DIR,
+    DEFAULT_TIMEOUT_S, MIN_REPEATS,
 };
 pub use model::*;
 pub use select::{select, Filter, Shard};
