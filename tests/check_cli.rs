@@ -65,6 +65,20 @@ fn check_exits_0_on_unchanged_code_and_1_with_the_slow_knob() {
         .code(0)
         .stdout(predicate::str::contains("PASS"));
 
+    // calibrate on the baseline's runs (no new runs): an A/A of interleaved halves.
+    tachygate()
+        .args(["calibrate", "gatequick", "--scenarios"])
+        .arg(scenarios())
+        .arg("--from")
+        .arg(t.join("results-base"))
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("gatework.py:alpha"))
+        .stdout(predicate::str::contains("noise floor"))
+        .stdout(predicate::str::contains(
+            "false alarms in this A/A comparison",
+        ));
+
     // gamma does 2x the work: ~+17 points of the baseline's samples.
     let out = check(&python, t, "slow")
         .env("GATEWORK_SLOW", "gamma")
