@@ -364,3 +364,28 @@ fn module_targets_run_with_their_cwd_and_arguments() {
     let n = r.command.len();
     assert_eq!(r.command[n - 3..], ["-m", "spin", "--ignored"]);
 }
+
+#[test]
+fn jobs_run_every_scenario_and_keep_their_order() {
+    // Interpreter errors launch no profiler, so concurrency is safe to test here.
+    let d = tempfile::tempdir().unwrap();
+    for n in ["c", "a", "b"] {
+        scenario(d.path(), n, "python = \"missing/python3.15\"", LENIENT);
+    }
+    let res = d.path().join("res");
+    tachygate()
+        .args(["run", "--jobs", "2", "--out"])
+        .arg(&res)
+        .arg(d.path())
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains(
+            "--jobs 2 runs profiled workloads concurrently",
+        ));
+    let loaded = load_results(std::slice::from_ref(&res)).unwrap();
+    let names: Vec<&str> = loaded.iter().map(|s| s.scenario.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(res.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["scenarios"], serde_json::json!(["a", "b", "c"]));
+}

@@ -21,9 +21,12 @@ class Particle:
     hits: int = 0
 
     def advance(self, dt):
+        # Repeats (the A/B knob) recompute the same step, so results do not depend on them.
+        x, y = self.x, self.y
         for _ in range(demo_knobs.factor("advance")):
-            self.x = (self.x + self.vx * dt) % SIZE
-            self.y = (self.y + self.vy * dt) % SIZE
+            x = (self.x + self.vx * dt) % SIZE
+            y = (self.y + self.vy * dt) % SIZE
+        self.x, self.y = x, y
 
 
 def bucket_by_cell(particles):
@@ -36,17 +39,19 @@ def bucket_by_cell(particles):
 
 
 def resolve_collisions(cells):
-    collisions = 0
+    # Find all colliding pairs first (repeatable work), then apply them once.
+    pairs = []
     for _ in range(demo_knobs.factor("resolve_collisions")):
-        collisions = 0
+        pairs = []
         for members in cells.values():
             for i, a in enumerate(members):
                 for b in members[i + 1 :]:
                     if (a.x - b.x) ** 2 + (a.y - b.y) ** 2 < 1.0:
-                        a.vx, b.vx = b.vx, a.vx
-                        a.hits += 1
-                        collisions += 1
-    return collisions
+                        pairs.append((a, b))
+    for a, b in pairs:
+        a.vx, b.vx = b.vx, a.vx
+        a.hits += 1
+    return len(pairs)
 
 
 def summarize(particles):

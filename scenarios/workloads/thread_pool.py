@@ -13,9 +13,9 @@ import demo_knobs
 
 
 def render_page(rng_seed):
-    rng = random.Random(rng_seed)
     rows = []
     for _ in range(demo_knobs.factor("render_page")):
+        rng = random.Random(rng_seed)
         rows = [f"<tr><td>{i}</td><td>{rng.random():.5f}</td></tr>" for i in range(1500)]
     return "".join(rows)
 

@@ -318,8 +318,7 @@ impl Shared<'_> {
             }
             let stem = format!("warmup-{w}");
             self.progress.run_start(s, w, s.run.warmup_runs, true);
-            let (cmd, a) = self.attempt(s, &python, &dir, &stem)?;
-            let _ = cmd;
+            let (_, a) = self.attempt(s, &python, &dir, &stem)?;
             for ext in ["bin", "stdout", "stderr"] {
                 let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}")));
             }
