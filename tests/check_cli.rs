@@ -1,6 +1,7 @@
 //! `tachygate baseline update` + `tachygate check` end to end with the real profiler on a tiny
 //! scenario (`tests/data/check/scenarios/gatequick.toml`, ~0.5 s runs): exit 0 on unchanged
-//! code, 1 with the slow knob, and the missing-baseline behaviour. Holds the profiler lock.
+//! code, 0 when one function got faster (no untouched function may "regress"), 1 with the
+//! slow knob, and the missing-baseline behaviour. Holds the profiler lock.
 
 mod common;
 
@@ -35,7 +36,7 @@ fn check(python: &Path, tmp: &Path, tag: &str) -> Command {
 }
 
 #[test]
-fn check_exits_0_on_unchanged_code_and_1_with_the_slow_knob() {
+fn check_exits_0_on_unchanged_and_faster_code_and_1_with_the_slow_knob() {
     let Some(python) = common::python() else {
         return;
     };
@@ -78,6 +79,19 @@ fn check_exits_0_on_unchanged_code_and_1_with_the_slow_knob() {
         .stdout(predicate::str::contains(
             "false alarms in this A/A comparison",
         ));
+
+    // The compositional case from the tracker: alpha does half the work (-17 points), every
+    // untouched share grows by ~20% relative - nothing may be flagged regressed, exit 0.
+    let out = check(&python, t, "fast")
+        .env("GATEWORK_SLOW", "alpha=0.5")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let stdout = String::from_utf8_lossy(&out);
+    assert!(!stdout.contains("REGRESSED"), "{stdout}");
+    assert!(stdout.contains("IMPROVED"), "{stdout}");
 
     // gamma does 2x the work: ~+17 points of the baseline's samples.
     let out = check(&python, t, "slow")
