@@ -49,9 +49,10 @@ pub struct Args {
 
 /// Smallest true shift detected with probability [`POWER`] by a two-sided test at `alpha`
 /// with `n` runs per side and per-run sd `sd`: (t_{1-alpha/2} + t_{power}) * sd * sqrt(2/n),
-/// df = 2n - 2 (the usual normal-approximation power formula with t quantiles).
+/// df = 2n - 2 plus the variance prior's df on each side (the gate moderates variances, see
+/// `compare::PRIOR_DF`) - the usual power formula with t quantiles.
 pub fn detectable_shift(sd: f64, n: usize, alpha: f64) -> f64 {
-    let df = (2 * n).saturating_sub(2).max(1) as f64;
+    let df = ((2 * n).saturating_sub(2).max(1)) as f64 + 2.0 * crate::compare::PRIOR_DF;
     let t_a = t_quantile(1.0 - alpha, df);
     // t_quantile is two-sided: confidence c gives the 1-(1-c)/2 quantile; POWER one-sided.
     let t_b = t_quantile(2.0 * POWER - 1.0, df);
@@ -267,9 +268,9 @@ mod tests {
 
     #[test]
     fn detectable_shift_shrinks_with_runs_and_matches_formula() {
-        // n = 5 per side, alpha 0.05: t_{0.975,8} = 2.306, t_{0.95,8} = 1.860.
+        // n = 5 per side, alpha 0.05, df 8 + 2 * 3 = 14: t_{0.975} = 2.145, t_{0.95} = 1.761.
         let d = detectable_shift(0.005, 5, 0.05);
-        let expected = (2.306 + 1.860) * 0.005 * (2.0f64 / 5.0).sqrt();
+        let expected = (2.145 + 1.761) * 0.005 * (2.0f64 / 5.0).sqrt();
         assert!((d - expected).abs() < 1e-4, "{d} vs {expected}");
         assert!(detectable_shift(0.005, 10, 0.05) < d);
         assert_eq!(runs_for(0.0, 0.01, 0.05), Some(2));

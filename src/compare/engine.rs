@@ -39,6 +39,9 @@ pub const PRIOR_DF: f64 = 3.0;
 /// from 5 runs is too unreliable to trust a lucky low one). Simulation: without the floor
 /// wall-mode A/A false alarms were 2%; 0.75 over-covered (97.2%).
 pub const FLOOR_QUANTILE: f64 = 0.6;
+/// Rows whose raw mean share exceeds this on either side are compared with plain Welch (no
+/// variance prior) and do not inform the prior.
+pub const MAX_PRIOR_SHARE: f64 = 0.9;
 /// Fewer tested rows than this: no variance prior (plain Welch).
 pub const MIN_ROWS_FOR_PRIOR: usize = 3;
 /// Fewer runs per side than this still compares, with a warning.
@@ -411,18 +414,24 @@ pub fn compare_sets(
         }
     }
 
+    // Shares near 1 (callers' cumulative shares) vary through the scale factor, not through
+    // binomial-like sampling: a binomial prior (~0 variance) would understate their spread,
+    // and their huge variance/binomial ratios would inflate everyone else's floor.
+    fn binomial_like(r: &Row) -> bool {
+        r.baseline.mean.max(r.candidate.mean) <= MAX_PRIOR_SHARE
+    }
     // Empirical-Bayes variance moderation (see `stats::welch_moderated`): each side's prior is
     // the scenario-wide dispersion relative to binomial, from the rows that are tested.
     let samples_b = baseline.total_samples() as f64 / nb as f64;
     let samples_c = candidate.total_samples() as f64 / nc as f64;
     let tested_b: Vec<&[f64]> = rows
         .iter()
-        .filter(|r| r.tested)
+        .filter(|r| r.tested && binomial_like(r))
         .map(|r| &r.norm_b[..])
         .collect();
     let tested_c: Vec<&[f64]> = rows
         .iter()
-        .filter(|r| r.tested)
+        .filter(|r| r.tested && binomial_like(r))
         .map(|r| &r.norm_c[..])
         .collect();
     let disp_b = dispersion(&tested_b, samples_b);
@@ -437,7 +446,10 @@ pub fn compare_sets(
             }
         })
     };
-    for row in rows.iter_mut().filter(|r| r.absent.is_none()) {
+    for row in rows
+        .iter_mut()
+        .filter(|r| r.absent.is_none() && binomial_like(r))
+    {
         row.welch = welch_moderated(
             &row.norm_b,
             &row.norm_c,
@@ -634,5 +646,282 @@ pub fn build_report(label: &str, scenarios: Vec<ScenarioComparison>) -> Comparis
         status,
         scenarios,
         source_url_template: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::{FunctionStat, RunAggregate};
+    use crate::baseline::BASELINE_VERSION;
+    use crate::scenario::FunctionGate;
+
+    /// Runs from per-function work; `wobble` varies each run a little (deterministic).
+    fn set(work: &[(&str, f64)]) -> SampleSet {
+        let wobble = [0.0, 0.01, -0.01, 0.005, -0.005];
+        let runs = wobble
+            .iter()
+            .enumerate()
+            .map(|(r, w)| {
+                let t: Vec<f64> = work
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, x))| x * (1.0 + if i % 2 == r % 2 { *w } else { -*w }))
+                    .collect();
+                let total: f64 = t.iter().sum();
+                let counts: Vec<u64> = t
+                    .iter()
+                    .map(|x| (x / total * 2000.0).round() as u64)
+                    .collect();
+                let sum: u64 = counts.iter().sum();
+                let mut functions: Vec<FunctionStat> = work
+                    .iter()
+                    .zip(&counts)
+                    .filter(|(_, c)| **c > 0)
+                    .map(|((n, _), c)| FunctionStat {
+                        function: FunctionId::new("app.py", *n),
+                        self_samples: *c,
+                        cumulative_samples: *c,
+                    })
+                    .collect();
+                functions.push(FunctionStat {
+                    function: FunctionId::new("app.py", "main"),
+                    self_samples: 0,
+                    cumulative_samples: sum,
+                });
+                functions.sort_by(|a, b| a.function.cmp(&b.function));
+                RunAggregate {
+                    total_samples: sum,
+                    functions,
+                    stacks: vec![StackCount {
+                        frames: vec![0],
+                        count: 1,
+                    }],
+                }
+            })
+            .collect();
+        SampleSet {
+            version: BASELINE_VERSION,
+            scenario: "s".into(),
+            fingerprint: "f".into(),
+            sampler: Default::default(),
+            environment: Default::default(),
+            source: "test".into(),
+            created: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            runs,
+        }
+    }
+
+    const BASE: [(&str, f64); 6] = [
+        ("a", 0.30),
+        ("b", 0.20),
+        ("c", 0.15),
+        ("d", 0.15),
+        ("e", 0.12),
+        ("f", 0.08),
+    ];
+
+    fn with(changes: &[(&str, f64)]) -> Vec<(&'static str, f64)> {
+        let mut w: Vec<(&str, f64)> = BASE.to_vec();
+        for (n, x) in changes {
+            match w.iter_mut().find(|(m, _)| m == n) {
+                Some(e) => e.1 = *x,
+                None => w.push((Box::leak(n.to_string().into_boxed_str()), *x)),
+            }
+        }
+        w
+    }
+
+    fn row<'a>(c: &'a ScenarioComparison, name: &str, m: Metric) -> &'a FunctionComparison {
+        c.functions
+            .iter()
+            .find(|f| f.function.name == name && f.metric == m)
+            .unwrap()
+    }
+
+    fn cmp(b: &SampleSet, c: &SampleSet, gate: &GateSettings) -> ScenarioComparison {
+        compare_sets(b, c, gate, &CompareOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn output_is_sorted_and_has_both_metrics() {
+        let c = cmp(&set(&BASE), &set(&BASE), &GateSettings::default());
+        assert_eq!(c.functions.len(), 14);
+        let keys: Vec<_> = c
+            .functions
+            .iter()
+            .map(|f| (f.function.clone(), f.metric == Metric::Cumulative))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        assert_eq!(c.status, ScenarioStatus::Pass);
+        assert!(c.flame.is_some());
+    }
+
+    #[test]
+    fn new_and_gone_use_the_threshold() {
+        let b = set(&with(&[("old", 0.05), ("tiny_old", 0.001)]));
+        let c = set(&with(&[("fresh", 0.05), ("tiny_new", 0.001)]));
+        let c = cmp(&b, &c, &GateSettings::default());
+        assert_eq!(row(&c, "fresh", Metric::SelfShare).verdict, Verdict::New);
+        assert_eq!(row(&c, "old", Metric::SelfShare).verdict, Verdict::Gone);
+        assert_eq!(
+            row(&c, "tiny_new", Metric::SelfShare).verdict,
+            Verdict::Unchanged
+        );
+        assert_eq!(
+            row(&c, "tiny_old", Metric::SelfShare).verdict,
+            Verdict::Unchanged
+        );
+        assert_eq!(c.status, ScenarioStatus::Pass);
+    }
+
+    #[test]
+    fn budget_fails_regardless_of_baseline_and_focus_limits_gating() {
+        let mut gate = GateSettings::default();
+        gate.functions.insert(
+            "*:a".into(),
+            FunctionGate {
+                min_effect_pp: None,
+                max_share: Some(0.25),
+            },
+        );
+        let c = cmp(&set(&BASE), &set(&BASE), &gate);
+        let a = row(&c, "a", Metric::SelfShare);
+        assert!(a.budget_breached && a.budget == Some(0.25));
+        assert!(row(&c, "a", Metric::Cumulative).budget.is_none());
+        assert_eq!(c.status, ScenarioStatus::Fail);
+
+        let gate = GateSettings {
+            focus: vec!["*:b".into()],
+            ..GateSettings::default()
+        };
+        let c = cmp(&set(&BASE), &set(&with(&[("c", 0.30)])), &gate);
+        let cr = row(&c, "c", Metric::SelfShare);
+        assert_eq!(cr.verdict, Verdict::Regressed);
+        assert!(!cr.gated);
+        assert_eq!(c.status, ScenarioStatus::Pass);
+    }
+
+    #[test]
+    fn per_function_and_relative_min_effect() {
+        // c: +3 points of the baseline's total.
+        let slow = set(&with(&[("c", 0.18)]));
+        let mut gate = GateSettings::default();
+        gate.functions.insert(
+            "app.py:c".into(),
+            FunctionGate {
+                min_effect_pp: Some(5.0),
+                max_share: None,
+            },
+        );
+        let c = cmp(&set(&BASE), &slow, &gate);
+        let cr = row(&c, "c", Metric::SelfShare);
+        assert!((cr.min_effect - 0.05).abs() < 1e-12);
+        assert_ne!(cr.verdict, Verdict::Regressed);
+
+        let gate = GateSettings {
+            min_effect_rel: Some(0.5),
+            ..GateSettings::default()
+        };
+        let c = cmp(&set(&BASE), &slow, &gate);
+        let cr = row(&c, "c", Metric::SelfShare);
+        assert!(cr.min_effect > 0.07, "{}", cr.min_effect);
+        assert_ne!(cr.verdict, Verdict::Regressed);
+        // Default: flagged.
+        let c = cmp(&set(&BASE), &slow, &GateSettings::default());
+        assert_eq!(row(&c, "c", Metric::SelfShare).verdict, Verdict::Regressed);
+        assert_eq!(c.status, ScenarioStatus::Fail);
+    }
+
+    #[test]
+    fn entry_point_and_leaf_twin_rows_are_not_separate_tests() {
+        let c = cmp(
+            &set(&BASE),
+            &set(&with(&[("c", 0.25)])),
+            &GateSettings::default(),
+        );
+        // main is on every sample: its cumulative row is not tested.
+        let main = row(&c, "main", Metric::Cumulative);
+        assert_eq!(main.verdict, Verdict::Unchanged);
+        assert_eq!(main.p_adjusted, 1.0);
+        assert!(main.delta > 0.05, "the total grew: {}", main.delta);
+        // A leaf's cumulative row shares its self row's test.
+        let (s, cu) = (
+            row(&c, "c", Metric::SelfShare),
+            row(&c, "c", Metric::Cumulative),
+        );
+        assert_eq!(s.p_adjusted, cu.p_adjusted);
+        assert_eq!(s.verdict, cu.verdict);
+    }
+
+    #[test]
+    fn refusals_and_warnings() {
+        let b = set(&BASE);
+        let mut wall = set(&BASE);
+        wall.sampler.mode = crate::scenario::Mode::Wall;
+        let e = compare_sets(&b, &wall, &GateSettings::default(), &Default::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("mode: baseline cpu, candidate wall"), "{e}");
+        assert!(e.contains("--allow-mismatch"), "{e}");
+        let opts = CompareOptions {
+            allow_mismatch: true,
+            ..Default::default()
+        };
+        let c = compare_sets(&b, &wall, &GateSettings::default(), &opts).unwrap();
+        assert!(c.warnings.iter().any(|w| w.contains("mode: baseline cpu")));
+
+        let mut one = set(&BASE);
+        one.runs.truncate(1);
+        let e = compare_sets(&b, &one, &GateSettings::default(), &Default::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at least 2 runs"), "{e}");
+        let mut two = set(&BASE);
+        two.runs.truncate(2);
+        let c = cmp(&b, &two, &GateSettings::default());
+        assert!(c
+            .warnings
+            .iter()
+            .any(|w| w.contains("only 5 baseline and 2")));
+
+        let bad = GateSettings {
+            focus: vec!["[".into()],
+            ..GateSettings::default()
+        };
+        assert!(matches!(
+            compare_sets(&b, &b, &bad, &Default::default()),
+            Err(CompareError::Glob { .. })
+        ));
+    }
+
+    #[test]
+    fn fail_on_improved() {
+        let fast = set(&with(&[("a", 0.15)]));
+        let c = cmp(&set(&BASE), &fast, &GateSettings::default());
+        assert_eq!(row(&c, "a", Metric::SelfShare).verdict, Verdict::Improved);
+        assert_eq!(c.status, ScenarioStatus::Pass);
+        assert!(c.functions.iter().all(|f| f.verdict != Verdict::Regressed));
+        let opts = CompareOptions {
+            fail_on_improved: true,
+            ..Default::default()
+        };
+        let c = compare_sets(&set(&BASE), &fast, &GateSettings::default(), &opts).unwrap();
+        assert_eq!(c.status, ScenarioStatus::Fail);
+    }
+
+    #[test]
+    fn flame_data_skips_out_of_range_frames() {
+        let mut s = set(&BASE);
+        s.runs[0].stacks.push(StackCount {
+            frames: vec![0, 999],
+            count: 7,
+        });
+        let f = flame_data(&s).unwrap();
+        // Only the five valid one-frame stacks (one per run), merged.
+        assert_eq!(f.stacks.len(), 1);
+        assert_eq!(f.stacks[0].count, 5);
     }
 }

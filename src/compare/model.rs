@@ -49,7 +49,8 @@ pub struct ShareSummary {
     pub runs: usize,
     pub mean: f64,
     pub sd: f64,
-    /// The per-run shares themselves (after normalisation, see `FunctionComparison`).
+    /// The per-run shares themselves, as measured (raw). `FunctionComparison::delta` and its
+    /// interval are computed after compositional normalisation (see `docs/statistics.md`).
     pub per_run: Vec<f64>,
 }
 

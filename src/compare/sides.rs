@@ -178,9 +178,15 @@ pub fn compare_sides(
                         }
                     } else {
                         // Compared on the usable runs, but the gate cannot pass a scenario
-                        // whose runs failed: the failure may be the regression.
+                        // whose runs failed: the failure may be the regression. The excluded
+                        // runs are listed as warnings; the error says why the status is Error.
                         cmp.status = ScenarioStatus::Error;
-                        cmp.errors.extend(run_errors);
+                        cmp.errors.push(format!(
+                            "{} run(s) failed or were unusable; compared on the usable runs only",
+                            run_errors.len()
+                        ));
+                        cmp.warnings
+                            .extend(run_errors.iter().map(|e| format!("excluded {e}")));
                         Outcome {
                             comparison: cmp,
                             kind: OutcomeKind::RunFailed,
@@ -257,4 +263,85 @@ pub fn definitions(scenarios: &[Scenario]) -> BTreeMap<String, Scenario> {
 /// Whether `path` looks like a results directory.
 pub fn is_results_dir(path: &Path) -> bool {
     path.join(MANIFEST).is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::{FunctionId, FunctionStat, RunAggregate};
+
+    fn set(name: &str) -> SampleSet {
+        let run = |a: u64| RunAggregate {
+            total_samples: 1000,
+            functions: vec![
+                FunctionStat {
+                    function: FunctionId::new("x.py", "f"),
+                    self_samples: a,
+                    cumulative_samples: a,
+                },
+                FunctionStat {
+                    function: FunctionId::new("x.py", "g"),
+                    self_samples: 1000 - a,
+                    cumulative_samples: 1000 - a,
+                },
+            ],
+            stacks: vec![],
+        };
+        SampleSet {
+            version: crate::baseline::BASELINE_VERSION,
+            scenario: name.into(),
+            fingerprint: "f".into(),
+            sampler: Default::default(),
+            environment: Default::default(),
+            source: "t".into(),
+            created: chrono::Utc::now(),
+            runs: vec![run(400), run(410), run(395)],
+        }
+    }
+
+    fn side(names: &[&str]) -> Side {
+        Side {
+            sets: names.iter().map(|n| (n.to_string(), set(n))).collect(),
+            excluded: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn failed_runs_make_the_scenario_an_error_with_exclusions_as_warnings() {
+        let b = side(&["s"]);
+        let mut c = side(&["s"]);
+        c.excluded
+            .insert("s".into(), vec!["run 4: timeout after 120 s".into()]);
+        let out = compare_sides(&b, &c, &BTreeMap::new(), &CompareOptions::default());
+        let o = &out.outcomes[0];
+        assert_eq!(o.kind, OutcomeKind::RunFailed);
+        assert_eq!(o.comparison.status, ScenarioStatus::Error);
+        assert!(!o.comparison.functions.is_empty(), "still compared");
+        assert!(o
+            .comparison
+            .warnings
+            .iter()
+            .any(|w| w == "excluded candidate run 4: timeout after 120 s"));
+        assert_eq!(exit_code(&out.outcomes), 3);
+    }
+
+    #[test]
+    fn one_sided_scenarios_are_listed_and_exit_codes_rank() {
+        let out = compare_sides(
+            &side(&["a", "b"]),
+            &side(&["b", "c"]),
+            &BTreeMap::new(),
+            &CompareOptions::default(),
+        );
+        assert_eq!(out.only_baseline, vec!["a"]);
+        assert_eq!(out.only_candidate, vec!["c"]);
+        assert_eq!(out.outcomes.len(), 1);
+        assert_eq!(exit_code(&out.outcomes), 0);
+        // A candidate side with no usable runs at all.
+        let mut c = Side::default();
+        c.excluded.insert("b".into(), vec!["run 1: boom".into()]);
+        let out = compare_sides(&side(&["b"]), &c, &BTreeMap::new(), &Default::default());
+        assert_eq!(out.outcomes[0].kind, OutcomeKind::RunFailed);
+        assert!(out.outcomes[0].comparison.errors[0].contains("no usable runs"));
+    }
 }

@@ -1,0 +1,336 @@
+//! `tachygate compare` on synthetic baseline files (no Python needed): exit codes, the
+//! compatibility refusal and `--allow-mismatch`, budgets and focus from scenario definitions,
+//! `--fail-on improved`, report output, and usage errors.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+use tachygate::aggregate::{FunctionId, FunctionStat, RunAggregate};
+use tachygate::baseline::{SampleSet, BASELINE_VERSION};
+
+fn tachygate() -> Command {
+    let mut c = Command::cargo_bin("tachygate").unwrap();
+    // Never append to a CI step summary from tests.
+    c.env_remove("GITHUB_STEP_SUMMARY");
+    c
+}
+
+const FUNCS: [(&str, f64); 6] = [
+    ("hot", 0.30),
+    ("warm", 0.20),
+    ("parse", 0.15),
+    ("render", 0.15),
+    ("io", 0.12),
+    ("misc", 0.08),
+];
+
+/// Five runs with per-function "work" `work[i]` and a fixed, small run-to-run wobble
+/// (deterministic; about 0.3 points of share).
+fn set(scenario: &str, work: &[f64]) -> SampleSet {
+    let wobble = [0.0, 0.01, -0.01, 0.005, -0.005];
+    let runs = wobble
+        .iter()
+        .enumerate()
+        .map(|(r, w)| {
+            let t: Vec<f64> = work
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x * (1.0 + if i % 2 == r % 2 { *w } else { -*w }))
+                .collect();
+            let total: f64 = t.iter().sum();
+            let counts: Vec<u64> = t
+                .iter()
+                .map(|x| (x / total * 2000.0).round() as u64)
+                .collect();
+            let sum: u64 = counts.iter().sum();
+            let mut functions: Vec<FunctionStat> = FUNCS
+                .iter()
+                .zip(&counts)
+                .map(|((name, _), c)| FunctionStat {
+                    function: FunctionId::new("app/work.py", *name),
+                    self_samples: *c,
+                    cumulative_samples: *c,
+                })
+                .collect();
+            functions.push(FunctionStat {
+                function: FunctionId::new("app/work.py", "main"),
+                self_samples: 0,
+                cumulative_samples: sum,
+            });
+            functions.sort_by(|a, b| a.function.cmp(&b.function));
+            RunAggregate {
+                total_samples: sum,
+                functions,
+                stacks: Vec::new(),
+            }
+        })
+        .collect();
+    let mut s = SampleSet {
+        version: BASELINE_VERSION,
+        scenario: scenario.into(),
+        fingerprint: "fp".into(),
+        sampler: Default::default(),
+        environment: Default::default(),
+        source: "synthetic".into(),
+        created: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        runs,
+    };
+    s.environment.python_version = "3.15.2 (main) [GCC]".into();
+    s
+}
+
+fn base_work() -> Vec<f64> {
+    FUNCS.iter().map(|(_, w)| *w).collect()
+}
+
+fn write(dir: &Path, name: &str, s: &SampleSet) -> PathBuf {
+    let p = dir.join(name);
+    s.save(&p).unwrap();
+    p
+}
+
+#[test]
+fn unchanged_passes_and_writes_reports() {
+    let d = tempfile::tempdir().unwrap();
+    let a = write(d.path(), "a.json", &set("demo", &base_work()));
+    let b = write(d.path(), "b.json", &set("demo", &base_work()));
+    let out = d.path().join("rep");
+    tachygate()
+        .args(["compare"])
+        .arg(&a)
+        .arg(&b)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("PASS: 1 scenario(s)"));
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["status"], "pass");
+    assert!(out.join("index.html").is_file() && out.join("junit.xml").is_file());
+}
+
+#[test]
+fn slowdown_fails_with_exit_1_and_only_that_function_regresses() {
+    let d = tempfile::tempdir().unwrap();
+    let mut slow = base_work();
+    slow[2] *= 1.5; // parse: +7.5 points of the baseline's total
+    let a = write(d.path(), "a.json", &set("demo", &base_work()));
+    let b = write(d.path(), "b.json", &set("demo", &slow));
+    let out = d.path().join("rep");
+    let assert = tachygate()
+        .arg("compare")
+        .arg("--baseline")
+        .arg(&a)
+        .arg("--candidate")
+        .arg(&b)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(stdout.contains("app/work.py:parse"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let flagged: Vec<(String, String, String)> = json["scenarios"][0]["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["verdict"] == "regressed" || f["verdict"] == "improved")
+        .map(|f| {
+            (
+                f["function"]["name"].as_str().unwrap().to_string(),
+                f["metric"].as_str().unwrap().to_string(),
+                f["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // The raw shares of every other function fell by ~2 points: without the compositional
+    // correction they would be "improved".
+    assert_eq!(
+        flagged,
+        vec![
+            ("parse".into(), "self".into(), "regressed".into()),
+            ("parse".into(), "cumulative".into(), "regressed".into()),
+        ],
+        "{stdout}"
+    );
+}
+
+#[test]
+fn speedup_passes_and_fail_on_improved_fails() {
+    let d = tempfile::tempdir().unwrap();
+    let mut fast = base_work();
+    fast[0] *= 0.5; // hot: -15 points; raw shares of the others rise by ~18%
+    let a = write(d.path(), "a.json", &set("demo", &base_work()));
+    let b = write(d.path(), "b.json", &set("demo", &fast));
+    let out = d.path().join("rep");
+    tachygate()
+        .arg("compare")
+        .args([&a, &b])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("IMPROVED"))
+        .stdout(predicate::str::contains("REGRESSED").not());
+    tachygate()
+        .arg("compare")
+        .args([&a, &b])
+        .arg("--out")
+        .arg(&out)
+        .args(["--fail-on", "improved"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn mismatched_captures_are_refused_unless_allowed() {
+    let d = tempfile::tempdir().unwrap();
+    let a = write(d.path(), "a.json", &set("demo", &base_work()));
+    let mut wall = set("demo", &base_work());
+    wall.sampler.mode = tachygate::scenario::Mode::Wall;
+    wall.sampler.rate_hz = 10_000;
+    let b = write(d.path(), "b.json", &wall);
+    let out = d.path().join("rep");
+    tachygate()
+        .arg("compare")
+        .args([&a, &b])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains(
+            "mode: baseline cpu, candidate wall",
+        ))
+        .stdout(predicate::str::contains(
+            "rate: baseline 1000 Hz, candidate 10000 Hz",
+        ));
+    tachygate()
+        .arg("compare")
+        .args([&a, &b])
+        .arg("--out")
+        .arg(&out)
+        .arg("--allow-mismatch")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("--allow-mismatch"));
+}
+
+#[test]
+fn budget_and_focus_come_from_the_scenario_definition() {
+    let d = tempfile::tempdir().unwrap();
+    let scen = d.path().join("scenarios");
+    std::fs::create_dir_all(&scen).unwrap();
+    std::fs::write(scen.join("work.py"), "pass\n").unwrap();
+    std::fs::write(
+        scen.join("demo.toml"),
+        "[workload]\nscript = \"work.py\"\n\n[gate]\nfocus = [\"*:render\"]\n\n[gate.functions.\"*:hot\"]\nmax_share = 0.25\n",
+    )
+    .unwrap();
+    let mut slow = base_work();
+    slow[2] *= 1.5; // parse regresses but is not in focus
+    let a = write(d.path(), "a.json", &set("demo", &base_work()));
+    let b = write(d.path(), "b.json", &set("demo", &slow));
+    let out = d.path().join("rep");
+    let assert = tachygate()
+        .arg("compare")
+        .args([&a, &b])
+        .arg("--scenarios")
+        .arg(&scen)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(stdout.contains("REGRESSED (not gated)"), "{stdout}");
+    assert!(stdout.contains("BUDGET"), "{stdout}");
+    // Without the budget, an ungated regression alone passes.
+    std::fs::write(
+        scen.join("demo.toml"),
+        "[workload]\nscript = \"work.py\"\n\n[gate]\nfocus = [\"*:render\"]\n",
+    )
+    .unwrap();
+    tachygate()
+        .arg("compare")
+        .args([&a, &b])
+        .arg("--scenarios")
+        .arg(&scen)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn directories_of_baselines_compare_by_scenario() {
+    let d = tempfile::tempdir().unwrap();
+    let (x, y) = (d.path().join("x"), d.path().join("y"));
+    write(&x, "one.json", &set("one", &base_work()));
+    write(&x, "two.json", &set("two", &base_work()));
+    write(&y, "one.json", &set("one", &base_work()));
+    let out = d.path().join("rep");
+    tachygate()
+        .arg("compare")
+        .args([&x, &y])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("two: only on the baseline side"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let a = write(d.path(), "a.json", &set("demo", &base_work()));
+    let out = d.path().join("rep");
+    // Missing candidate.
+    tachygate()
+        .arg("compare")
+        .arg(&a)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    // Nonexistent path.
+    tachygate()
+        .arg("compare")
+        .arg(&a)
+        .arg(d.path().join("nope.json"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.json"));
+    // A corrupt baseline names the file and the position.
+    let bad = d.path().join("bad.json");
+    std::fs::write(&bad, "{\"version\": 1, \"scenario\": ").unwrap();
+    tachygate()
+        .arg("compare")
+        .args([&a, &bad])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.json").and(predicate::str::contains("line 1")));
+    // Fewer than 2 runs on a side is refused.
+    let mut one = set("demo", &base_work());
+    one.runs.truncate(1);
+    let one = write(d.path(), "one.json", &one);
+    tachygate()
+        .arg("compare")
+        .args([&a, &one])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("at least 2 runs"));
+    // Bad confidence.
+    tachygate()
+        .arg("compare")
+        .args([&a, &a])
+        .args(["--confidence", "1.5"])
+        .assert()
+        .code(2);
+}
