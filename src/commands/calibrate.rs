@@ -10,7 +10,7 @@ use super::{exit, run::select_scenarios};
 use crate::baseline::{sample_set_from_runs, SampleSet};
 use crate::cli::Global;
 use crate::compare::stats::{mean_sd, median, t_quantile};
-use crate::compare::{compare_sets, Metric, Verdict, DEFAULT_MIN_EFFECT};
+use crate::compare::{compare_sets, default_min_effect, Metric, Verdict};
 use crate::run::{self, RunOptions, TerminalProgress};
 use anyhow::Context;
 use std::collections::BTreeMap;
@@ -145,7 +145,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     let min_effect = opts
         .min_effect
         .or(scenario.gate.min_effect_pp.map(|p| p / 100.0))
-        .unwrap_or(DEFAULT_MIN_EFFECT);
+        .unwrap_or_else(|| default_min_effect(scenario.sampler.mode));
     // The gate's worst-case per-test alpha: Holm over the tested family.
     let family = cmp
         .functions

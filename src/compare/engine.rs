@@ -23,6 +23,19 @@ use std::collections::{BTreeMap, HashMap};
 
 /// Default smallest change that gates: 1 percentage point of the baseline's samples.
 pub const DEFAULT_MIN_EFFECT: f64 = 0.01;
+/// Default for wall-mode captures: 5 points. In wall mode, machine load moves the *mean* share
+/// (measured here: 24.2% quiet vs 28.2% busy for the same workload, and a bundled thread-pool
+/// A/A `check` flagged +3.9 points two minutes after its baseline), and no per-run statistic
+/// can tell that from a code change. A smaller threshold would turn load into false alarms.
+pub const DEFAULT_MIN_EFFECT_WALL: f64 = 0.05;
+
+/// The smallest change that gates when neither `--min-effect` nor the scenario sets one.
+pub fn default_min_effect(mode: crate::scenario::Mode) -> f64 {
+    match mode {
+        crate::scenario::Mode::Wall => DEFAULT_MIN_EFFECT_WALL,
+        _ => DEFAULT_MIN_EFFECT,
+    }
+}
 /// Default confidence of the intervals.
 pub const DEFAULT_CONFIDENCE: f64 = 0.95;
 /// A function present on only one side is `new`/`gone` when its mean share there is at least
@@ -294,7 +307,7 @@ pub fn compare_sets(
     let default_me = opts
         .min_effect
         .or(gate.min_effect_pp.map(|pp| pp / 100.0))
-        .unwrap_or(DEFAULT_MIN_EFFECT);
+        .unwrap_or_else(|| default_min_effect(baseline.sampler.mode));
 
     let mut index: BTreeMap<&FunctionId, usize> = BTreeMap::new();
     for f in baseline
@@ -802,6 +815,24 @@ mod tests {
         assert_eq!(cr.verdict, Verdict::Regressed);
         assert!(!cr.gated);
         assert_eq!(c.status, ScenarioStatus::Pass);
+    }
+
+    #[test]
+    fn wall_mode_defaults_to_a_five_point_min_effect() {
+        // c: +3 points of the baseline's total: a regression in cpu mode, within the load
+        // noise of wall mode (where load alone moved a share by 4 points here).
+        let slow = set(&with(&[("c", 0.18)]));
+        let (mut base_w, mut slow_w) = (set(&BASE), slow.clone());
+        base_w.sampler.mode = crate::scenario::Mode::Wall;
+        slow_w.sampler.mode = crate::scenario::Mode::Wall;
+        let c = cmp(&base_w, &slow_w, &GateSettings::default());
+        let cr = row(&c, "c", Metric::SelfShare);
+        assert!((cr.min_effect - 0.05).abs() < 1e-12, "{}", cr.min_effect);
+        assert_ne!(cr.verdict, Verdict::Regressed);
+        let c = cmp(&set(&BASE), &slow, &GateSettings::default());
+        let cr = row(&c, "c", Metric::SelfShare);
+        assert!((cr.min_effect - 0.01).abs() < 1e-12, "{}", cr.min_effect);
+        assert_eq!(cr.verdict, Verdict::Regressed);
     }
 
     #[test]
