@@ -122,6 +122,7 @@ pub enum CompareError {
 }
 
 struct GateGlobs {
+    advisory: bool,
     focus: Vec<GlobMatcher>,
     /// (pattern length, matcher, override) - longest matching pattern wins.
     functions: Vec<(usize, GlobMatcher, crate::scenario::FunctionGate)>,
@@ -149,11 +150,15 @@ impl GateGlobs {
             .iter()
             .map(|(p, g)| Ok((p.len(), compile(scenario, p)?, g.clone())))
             .collect::<Result<_, CompareError>>()?;
-        Ok(GateGlobs { focus, functions })
+        Ok(GateGlobs {
+            advisory: gate.advisory,
+            focus,
+            functions,
+        })
     }
 
     fn gated(&self, key: &str) -> bool {
-        self.focus.is_empty() || self.focus.iter().any(|m| m.is_match(key))
+        !self.advisory && (self.focus.is_empty() || self.focus.iter().any(|m| m.is_match(key)))
     }
 
     fn function_gate(&self, key: &str) -> Option<&crate::scenario::FunctionGate> {
@@ -304,6 +309,11 @@ pub fn compare_sets(
         ));
     }
     let globs = GateGlobs::new(scenario, gate)?;
+    if gate.advisory {
+        warnings.push(
+            "advisory scenario ([gate] advisory = true): verdicts and budgets are reported but never fail the gate".to_string(),
+        );
+    }
     let default_me = opts
         .min_effect
         .or(gate.min_effect_pp.map(|pp| pp / 100.0))
@@ -509,7 +519,7 @@ pub fn compare_sets(
             ),
         };
         let budget_breached = row.budget.is_some_and(|max| row.candidate.mean > max);
-        failing |= budget_breached
+        failing |= (budget_breached && !globs.advisory)
             || (row.gated
                 && (verdict == Verdict::Regressed
                     || (opts.fail_on_improved && verdict == Verdict::Improved)));
@@ -815,6 +825,36 @@ mod tests {
         assert_eq!(cr.verdict, Verdict::Regressed);
         assert!(!cr.gated);
         assert_eq!(c.status, ScenarioStatus::Pass);
+    }
+
+    #[test]
+    fn advisory_scenario_reports_regressions_and_budgets_but_passes() {
+        let mut gate = GateSettings {
+            advisory: true,
+            ..GateSettings::default()
+        };
+        gate.functions.insert(
+            "*:a".into(),
+            FunctionGate {
+                min_effect_pp: None,
+                max_share: Some(0.25),
+            },
+        );
+        let c = cmp(&set(&BASE), &set(&with(&[("c", 0.30)])), &gate);
+        let cr = row(&c, "c", Metric::SelfShare);
+        assert_eq!(cr.verdict, Verdict::Regressed);
+        assert!(!cr.gated);
+        assert!(row(&c, "a", Metric::SelfShare).budget_breached);
+        assert_eq!(c.status, ScenarioStatus::Pass);
+        assert!(
+            c.warnings.iter().any(|w| w.contains("advisory")),
+            "{:?}",
+            c.warnings
+        );
+        // The same comparison without `advisory` fails: the test above is not vacuous.
+        gate.advisory = false;
+        let c = cmp(&set(&BASE), &set(&with(&[("c", 0.30)])), &gate);
+        assert_eq!(c.status, ScenarioStatus::Fail);
     }
 
     #[test]

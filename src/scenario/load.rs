@@ -647,6 +647,7 @@ fn convert_gate(cx: &Ctx, g: Option<&RawGate>) -> Result<GateSettings, ScenarioE
             .map(|p| check_glob(cx, p, "focus"))
             .collect::<Result<_, _>>()?,
         functions,
+        advisory: g.advisory,
     })
 }
 

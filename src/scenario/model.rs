@@ -146,6 +146,10 @@ pub struct GateSettings {
     pub focus: Vec<String>,
     /// Per-function overrides, keyed by glob over `file:function`.
     pub functions: BTreeMap<String, FunctionGate>,
+    /// Report verdicts and budget breaches but never fail the gate: for scenarios still being
+    /// calibrated, and for wall-mode workloads whose shares follow machine load.
+    #[serde(default)]
+    pub advisory: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

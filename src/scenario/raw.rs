@@ -72,6 +72,8 @@ pub(crate) struct RawGate {
     pub focus: Vec<Spanned<String>>,
     #[serde(default)]
     pub functions: BTreeMap<Spanned<String>, RawFunctionGate>,
+    #[serde(default)]
+    pub advisory: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,6 +18,15 @@ fn err(text: &str) -> String {
 }
 
 #[test]
+fn gate_advisory_parses_and_defaults_to_false() {
+    assert!(!load(MIN).unwrap().gate.advisory);
+    let s = load(&format!("{MIN}[gate]\nadvisory = true\n")).unwrap();
+    assert!(s.gate.advisory);
+    let e = err(&format!("{MIN}[gate]\nadvisory = \"yes\"\n"));
+    assert!(e.contains(":4:"), "{e}");
+}
+
+#[test]
 fn minimal_scenario_gets_every_default() {
     let s = load(MIN).unwrap();
     assert_eq!(s.name, "demo");
