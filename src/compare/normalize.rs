@@ -13,8 +13,14 @@
 //!
 //! Estimator (two steps, see `docs/statistics.md`):
 //! 1. reference functions R: baseline mean self share >= [`REFERENCE_MIN_SHARE`]. A robust
-//!    side-level scale `K0 = median_{f in R}(candidate mean_f / baseline mean_f)` (the median
-//!    tolerates up to half of the reference functions changing).
+//!    side-level scale `K0` = the weighted median over R of `candidate mean_f / baseline
+//!    mean_f`, weighted by baseline share but with every weight capped at a third of the total
+//!    weight ([`capped_weighted_median`]). Unweighted, a crowd of tiny per-element helpers
+//!    that drift together between recording sessions (measured: load moved such a helper from
+//!    0.6% to 2.3%) outvoted the two functions holding 73% of the samples and pushed K0 off;
+//!    fully weighted, one dominant function that itself changed would decide K0 alone. With
+//!    the cap no single function reaches half the weight, and big functions still outweigh
+//!    many small ones.
 //! 2. stable set U: reference functions whose candidate mean, rescaled by `K0`, is within
 //!    `stable_tolerance` of the baseline mean or within [`CHANGE_SE_MULTIPLE`] standard errors
 //!    of it (noisy is not changed). Per run, `k_r = sum_{f in U} s_fr / sum_{f in U}
@@ -73,6 +79,51 @@ fn col_mean(rows: &[Vec<f64>], f: usize) -> f64 {
 /// Scale factors for self-share matrices `baseline[run][function]`, `candidate[run][function]`
 /// (same function indexing on both sides). `stable_tolerance` is the absolute share difference
 /// (fraction) beyond which a function is treated as changed when choosing the stable set.
+/// Weighted median of `values` where no weight may exceed a third of the total (after capping):
+/// the weights are water-filled down to the cap `c = sum(min(w, c)) / 3`. With three or fewer
+/// values this makes all weights equal, i.e. the plain median. `None` when empty, on NaN, or
+/// when the weights are not positive.
+pub fn capped_weighted_median(values: &[f64], weights: &[f64]) -> Option<f64> {
+    if values.is_empty()
+        || values.len() != weights.len()
+        || values.iter().chain(weights).any(|x| !x.is_finite())
+        || weights.iter().any(|&w| w <= 0.0)
+    {
+        return None;
+    }
+    if values.len() <= 3 {
+        return median(values);
+    }
+    // The fixed point of c -> sum(min(w, c)) / 3 is approached from above monotonically.
+    let mut cap = weights.iter().sum::<f64>() / 3.0;
+    for _ in 0..200 {
+        let next = weights.iter().map(|&w| w.min(cap)).sum::<f64>() / 3.0;
+        if (cap - next).abs() <= 1e-15 * cap.max(1e-300) {
+            break;
+        }
+        cap = next;
+    }
+    let mut pairs: Vec<(f64, f64)> = values
+        .iter()
+        .zip(weights)
+        .map(|(&v, &w)| (v, w.min(cap)))
+        .collect();
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = pairs.iter().map(|p| p.1).sum();
+    let mut acc = 0.0;
+    for (i, &(v, w)) in pairs.iter().enumerate() {
+        acc += w;
+        // Exactly half: average with the next value, like the unweighted median of an even count.
+        if (acc - total / 2.0).abs() <= 1e-12 * total {
+            return pairs.get(i + 1).map(|n| (v + n.0) / 2.0).or(Some(v));
+        }
+        if acc > total / 2.0 {
+            return Some(v);
+        }
+    }
+    pairs.last().map(|p| p.0)
+}
+
 pub fn scale_factors(
     baseline: &[Vec<f64>],
     candidate: &[Vec<f64>],
@@ -108,7 +159,8 @@ pub fn scale_factors(
         .iter()
         .map(|&f| cand_mean[f] / base_mean[f])
         .collect();
-    let k0 = median(&ratios).filter(|k| k.is_finite() && *k > 0.0);
+    let weights: Vec<f64> = reference.iter().map(|&f| base_mean[f]).collect();
+    let k0 = capped_weighted_median(&ratios, &weights).filter(|k| k.is_finite() && *k > 0.0);
     let Some(k0) = k0 else {
         return identity(vec![
             "could not estimate a compositional scale factor; deltas are raw share differences"
@@ -234,6 +286,33 @@ mod tests {
         let c = shares(&cand_t);
         assert!((c[1] / n.candidate_k[0] - 0.20).abs() < 1e-12);
         assert!((c[0] / n.candidate_k[0] - 0.10).abs() < 1e-12);
+    }
+
+    #[test]
+    fn capped_weighted_median_is_median_for_few_values_and_caps_dominant_weights() {
+        assert_eq!(
+            capped_weighted_median(&[3.0, 1.0, 2.0], &[0.9, 0.05, 0.05]),
+            Some(2.0)
+        );
+        // One dominant function (90%) that changed cannot decide the result alone.
+        let v = [1.04, 0.945, 0.946, 0.944, 0.947];
+        let w = [0.9, 0.03, 0.03, 0.02, 0.02];
+        let k = capped_weighted_median(&v, &w).unwrap();
+        assert!((0.944..=0.947).contains(&k), "{k}");
+        // Two big unchanged functions outweigh a crowd of small ones that drifted together.
+        let mut v = vec![0.932, 0.944, 1.6];
+        let mut w = vec![0.278, 0.455, 0.09];
+        for _ in 0..8 {
+            v.push(1.08);
+            w.push(0.012);
+        }
+        let k = capped_weighted_median(&v, &w).unwrap();
+        assert!((0.93..=0.95).contains(&k), "{k}");
+        // ...which the unweighted median gets wrong: the reason for the weights.
+        assert!((median(&v).unwrap() - 1.08).abs() < 1e-12);
+        assert_eq!(capped_weighted_median(&[], &[]), None);
+        assert_eq!(capped_weighted_median(&[1.0, f64::NAN], &[1.0, 1.0]), None);
+        assert_eq!(capped_weighted_median(&[1.0, 2.0], &[1.0, 0.0]), None);
     }
 
     #[test]
