@@ -65,6 +65,11 @@ pub struct RunAggregate {
     pub total_samples: u64,
     /// Sorted by `function`.
     pub functions: Vec<FunctionStat>,
+    /// The sampler's error rate for this run (percent, from the run record), when known.
+    /// Failed samples fall unevenly across functions, so sides recorded at different error
+    /// rates are not quite comparable; `compare` warns about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_rate_pct: Option<f64>,
     /// Function-level stacks (optional: baselines omit them to stay small).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stacks: Vec<StackCount>,
@@ -282,6 +287,8 @@ pub fn aggregate(
     Ok(RunAggregate {
         total_samples: total,
         functions,
+        // Known to the run record, not the profile: set by whoever holds both.
+        error_rate_pct: None,
         stacks,
     })
 }

@@ -237,6 +237,9 @@ impl SampleSet {
             out.push_str(if i == 0 { "\n" } else { ",\n" });
             out.push_str("    {\n");
             let _ = writeln!(out, "      \"total_samples\": {},", run.total_samples);
+            if let Some(e) = run.error_rate_pct.filter(|e| e.is_finite()) {
+                let _ = writeln!(out, "      \"error_rate_pct\": {e},");
+            }
             out.push_str("      \"functions\": [");
             let mut funcs: Vec<&FunctionStat> = run.functions.iter().collect();
             funcs.sort_by(|a, b| a.function.cmp(&b.function));
@@ -367,7 +370,10 @@ pub fn sample_set_from_runs(
             .map_err(|e| e.to_string())
             .and_then(|p| crate::aggregate::aggregate(&p, &opts).map_err(|e| e.to_string()));
         match agg {
-            Ok(a) if a.total_samples > 0 => ok.push((rec.clone(), a)),
+            Ok(mut a) if a.total_samples > 0 => {
+                a.error_rate_pct = rec.error_rate_pct;
+                ok.push((rec.clone(), a))
+            }
             Ok(_) => excluded.push(format!(
                 "{label}: no samples left after dropping ignored frames ({})",
                 profile.display()
@@ -444,6 +450,7 @@ mod tests {
     pub(crate) fn sample_set() -> SampleSet {
         let run = |a: u64, b: u64| RunAggregate {
             total_samples: a + b,
+            error_rate_pct: Some(1.5),
             functions: vec![
                 FunctionStat {
                     function: FunctionId::new("app.py", "main"),

@@ -171,6 +171,7 @@ impl World {
         RunAggregate {
             total_samples: self_counts.iter().sum(),
             functions,
+            error_rate_pct: None,
             stacks: Vec::new(),
         }
     }

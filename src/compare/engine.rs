@@ -29,6 +29,30 @@ pub const DEFAULT_MIN_EFFECT: f64 = 0.01;
 /// can tell that from a code change. A smaller threshold would turn load into false alarms.
 pub const DEFAULT_MIN_EFFECT_WALL: f64 = 0.05;
 
+/// Sides whose median sampler error rates differ by at least this many points get a warning.
+pub const ERROR_RATE_WARN_DIFF_PP: f64 = 2.0;
+
+/// A warning when the two sides were sampled with clearly different error rates. Failed
+/// samples are not spread evenly over functions (reads fail more often in code that C calls
+/// back into), so the error rate alone moves shares: measured here, the bundled `sorting`
+/// baseline recorded at 6.4-7.4% errors against candidates at 1.3-1.9% moved `composite_key`
+/// by 4 points with no code change.
+pub fn error_rate_warning(
+    baseline: &[crate::aggregate::RunAggregate],
+    candidate: &[crate::aggregate::RunAggregate],
+) -> Option<String> {
+    let median_rate = |runs: &[crate::aggregate::RunAggregate]| {
+        let rates: Vec<f64> = runs.iter().filter_map(|r| r.error_rate_pct).collect();
+        crate::compare::stats::median(&rates)
+    };
+    let (b, c) = (median_rate(baseline)?, median_rate(candidate)?);
+    ((b - c).abs() >= ERROR_RATE_WARN_DIFF_PP).then(|| {
+        format!(
+            "sampler error rates differ: baseline median {b:.1}%, candidate {c:.1}%; failed samples fall unevenly across functions (code called back from C fails more often), which alone can move such functions' shares by points: re-record the side with the higher rate on a quieter machine, or compare with `tachygate ab`"
+        )
+    })
+}
+
 /// The smallest change that gates when neither `--min-effect` nor the scenario sets one.
 pub fn default_min_effect(mode: crate::scenario::Mode) -> f64 {
     match mode {
@@ -307,6 +331,9 @@ pub fn compare_sets(
         warnings.push(format!(
             "only {nb} baseline and {nc} candidate run(s): intervals are wide and most changes will be inconclusive; use at least {RECOMMENDED_MIN_RUNS} (5 recommended)"
         ));
+    }
+    if let Some(w) = error_rate_warning(&baseline.runs, &candidate.runs) {
+        warnings.push(w);
     }
     let globs = GateGlobs::new(scenario, gate)?;
     if gate.advisory {
@@ -716,6 +743,7 @@ mod tests {
                 RunAggregate {
                     total_samples: sum,
                     functions,
+                    error_rate_pct: None,
                     stacks: vec![StackCount {
                         frames: vec![0],
                         count: 1,
@@ -825,6 +853,18 @@ mod tests {
         assert_eq!(cr.verdict, Verdict::Regressed);
         assert!(!cr.gated);
         assert_eq!(c.status, ScenarioStatus::Pass);
+    }
+
+    #[test]
+    fn different_sampler_error_rates_are_warned_about() {
+        let mk = |e: Option<f64>| RunAggregate {
+            error_rate_pct: e,
+            ..RunAggregate::default()
+        };
+        let w = error_rate_warning(&vec![mk(Some(6.5)); 3], &vec![mk(Some(1.5)); 3]).unwrap();
+        assert!(w.contains("6.5%") && w.contains("1.5%"), "{w}");
+        assert!(error_rate_warning(&vec![mk(Some(2.0)); 3], &vec![mk(Some(1.5)); 3]).is_none());
+        assert!(error_rate_warning(&vec![mk(None); 3], &vec![mk(Some(1.5)); 3]).is_none());
     }
 
     #[test]

@@ -273,6 +273,7 @@ mod tests {
     fn set(name: &str) -> SampleSet {
         let run = |a: u64| RunAggregate {
             total_samples: 1000,
+            error_rate_pct: None,
             functions: vec![
                 FunctionStat {
                     function: FunctionId::new("x.py", "f"),
