@@ -61,6 +61,7 @@ fn set(scenario: &str, work: &[f64]) -> SampleSet {
             RunAggregate {
                 total_samples: sum,
                 functions,
+                error_rate_pct: None,
                 stacks: Vec::new(),
             }
         })
