@@ -130,6 +130,33 @@ impl StackTable {
         &self.arena[start..start + len]
     }
 
+    /// Words held by all keys (bounds caches built on this table).
+    pub fn arena_words(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Id of `key` if present, without inserting it.
+    #[inline]
+    pub fn get(&self, key: &[u32]) -> Option<usize> {
+        let h = hash_stack(key);
+        let mask = self.slots.len() - 1;
+        let tag = h >> 32;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return None;
+            }
+            if s >> 32 == tag {
+                let id = (s as u32 - 1) as usize;
+                if same_words(self.key(id), key) {
+                    return Some(id);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// Id of `key`, inserting it if new.
     #[inline]
     pub fn intern(&mut self, key: &[u32]) -> usize {
@@ -206,5 +233,8 @@ mod tests {
         assert_ne!(u.intern(&[1, 2]), u.intern(&[2, 1]));
         assert_ne!(u.intern(&[]), u.intern(&[0]));
         assert_eq!(u.len(), 4);
+        assert_eq!(u.get(&[2, 1]), Some(1));
+        assert_eq!(u.get(&[2, 1, 0]), None);
+        assert_eq!(u.arena_words(), 5);
     }
 }

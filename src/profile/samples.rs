@@ -23,6 +23,8 @@ const WINDOW: usize = 256 * 1024;
 /// Transitions remembered (each a few words); beyond this, stacks are rebuilt and interned
 /// directly, so hostile files cannot grow the cache without bound.
 const TRANSITION_CACHE_CAP: usize = 1 << 18;
+/// And at most this many key words (16 MiB), since hostile keys can be long.
+const TRANSITION_CACHE_WORDS: usize = 1 << 22;
 
 const ENC_REPEAT: u8 = 0;
 const ENC_FULL: u8 = 1;
@@ -160,7 +162,7 @@ impl ZstdPipe {
                         },
                         Err(TryRecvError::Disconnected) => return,
                     };
-                    buf.clear();
+                    // Recycled buffers come back at full length: zero only new ones.
                     buf.resize(CHUNK, 0);
                     let mut n = 0;
                     let mut finished = false;
@@ -214,8 +216,11 @@ impl ZstdPipe {
             if self.done {
                 return Ok(0);
             }
-            let used = std::mem::take(&mut self.cur);
+            let mut used = std::mem::take(&mut self.cur);
             if used.capacity() > 0 {
+                // Back at full length (the bytes are stale but initialised), so the thread
+                // does not zero the buffer again.
+                used.resize(used.capacity().min(CHUNK), 0);
                 let _ = self.recycle.send(used);
             }
             self.cur_pos = 0;
@@ -259,9 +264,9 @@ pub struct SampleReader<'p> {
     scratch: Vec<u32>,
     /// Every distinct stack seen so far (memory grows with distinct stacks, not samples).
     stacks: StackTable,
-    /// Transition cache: (previous stack id, kept-from index, pushed indices) -> new stack id.
-    /// Most records change a few frames near the leaf of a stack seen before, so a lookup keyed
-    /// by the record's few words replaces rebuilding and re-interning the whole stack.
+    /// Transition cache: (previous stack id, encoding, raw record body after the status byte)
+    /// -> new stack id. Most records repeat a change seen before on the same stack, so a lookup
+    /// keyed by the record's few bytes replaces decoding, validating and re-interning the stack.
     trans: StackTable,
     trans_result: Vec<u32>,
     key: Vec<u32>,
@@ -387,10 +392,16 @@ impl<'p> SampleReader<'p> {
     }
 
     /// Makes at least `n` bytes available at `pos`, unless the stream ends first.
+    #[inline(always)]
     fn ensure(&mut self, n: usize) -> Result<(), ProfileError> {
         if self.eof || self.end - self.pos >= n {
             return Ok(());
         }
+        self.refill(n)
+    }
+
+    #[inline(never)]
+    fn refill(&mut self, n: usize) -> Result<(), ProfileError> {
         let Some(src) = self.zstd.as_mut() else {
             return Ok(());
         };
@@ -572,6 +583,25 @@ impl<'p> SampleReader<'p> {
 
         let delta = c.varint("timestamp delta")?;
         let status = c.u8("status")?;
+        let prev = self.threads[slot].cur;
+        // Fast path: the same record body applied to the same stack was decoded and validated
+        // before, so its result is cached by the body's raw bytes; no index decoding, checking
+        // or stack hashing.
+        let body_start = c.pos();
+        let span = body_span(encoding, c.rest());
+        if let Some(len) = span {
+            transition_key(&mut self.key, prev, encoding, &c.rest()[..len]);
+            if let Some(t) = self.trans.get(&self.key) {
+                if let Some(&new_id) = self.trans_result.get(t) {
+                    let t = &mut self.threads[slot];
+                    t.cur = new_id;
+                    t.ts = t.ts.wrapping_add(delta);
+                    self.pos += body_start + len;
+                    self.decoded += 1;
+                    return Ok(Some((slot, status)));
+                }
+            }
+        }
         let frame_count = self.profile.frames().len() as u32;
         let prev = self.threads[slot].cur;
         let previous = self.stacks.key(prev as usize).len();
@@ -635,8 +665,20 @@ impl<'p> SampleReader<'p> {
         let consumed = c.pos();
         let new_id = match keep_from {
             None => self.stacks.intern(&self.scratch) as u32,
-            Some(from) => self.transition(prev, from),
+            Some(from) => self.build(prev, from),
         };
+        // Cache the result only if the fast path's span is exactly what was decoded (it is,
+        // unless a varint was malformed, in which case decoding failed above anyway).
+        if span == Some(consumed - body_start)
+            && self.trans.len() < TRANSITION_CACHE_CAP
+            && self.trans.arena_words() < TRANSITION_CACHE_WORDS
+        {
+            // `self.key` still holds this record's key: nothing above touched it.
+            let t = self.trans.intern(&self.key);
+            if t == self.trans_result.len() {
+                self.trans_result.push(new_id);
+            }
+        }
         let t = &mut self.threads[slot];
         t.cur = new_id;
         t.ts = t.ts.wrapping_add(delta);
@@ -646,28 +688,82 @@ impl<'p> SampleReader<'p> {
     }
 
     /// Id of the stack made of `scratch` (the pushed frames) followed by `old[from..]`.
-    #[inline]
-    fn transition(&mut self, prev: u32, from: usize) -> u32 {
-        if self.trans.len() < TRANSITION_CACHE_CAP {
-            self.key.clear();
-            self.key.push(prev);
-            self.key.push(from as u32);
-            self.key.extend_from_slice(&self.scratch);
-            let t = self.trans.intern(&self.key);
-            if let Some(&id) = self.trans_result.get(t) {
-                return id;
-            }
-            let id = self.build(prev, from);
-            self.trans_result.push(id);
-            return id;
-        }
-        self.build(prev, from)
-    }
-
     fn build(&mut self, prev: u32, from: usize) -> u32 {
         let old = self.stacks.key(prev as usize);
         self.scratch.extend_from_slice(&old[from..]);
         self.stacks.intern(&self.scratch) as u32
+    }
+}
+
+/// Length of a non-REPEAT record's body (the counts and frame indices after the status byte),
+/// found by counting varint terminators, or `None` when the counts are not short varints, the
+/// depth is impossible or the data ends first: the checked decoder then decides.
+#[inline]
+fn body_span(encoding: u8, b: &[u8]) -> Option<usize> {
+    let mut p = 0;
+    let mut short = || -> Option<u64> {
+        let &x = b.get(p)?;
+        if x < 0x80 {
+            p += 1;
+            return Some(u64::from(x));
+        }
+        let &y = b.get(p + 1)?;
+        if y < 0x80 {
+            p += 2;
+            return Some(u64::from(x & 0x7f) | u64::from(y) << 7);
+        }
+        None
+    };
+    let n = if encoding == ENC_FULL {
+        short()?
+    } else {
+        short()?;
+        short()?
+    };
+    if n > MAX_DEPTH as u64 {
+        return None;
+    }
+    // Skip `n` varints: a varint ends at each byte below 0x80; eight bytes at a time while the
+    // word holds fewer terminators than are left.
+    let mut left = n as u32;
+    while left > 0 {
+        if let Some(w) = b.get(p..p + 8) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            // Terminator flags as one bit per byte, summed by a multiply (no popcnt in the
+            // baseline x86-64 target).
+            let flags = (!u64::from_le_bytes(a) >> 7) & 0x0101_0101_0101_0101;
+            let ends = (flags.wrapping_mul(0x0101_0101_0101_0101) >> 56) as u32;
+            if ends < left {
+                left -= ends;
+                p += 8;
+                continue;
+            }
+        }
+        let &x = b.get(p)?;
+        p += 1;
+        if x < 0x80 {
+            left -= 1;
+        }
+    }
+    Some(p)
+}
+
+/// Transition-cache key: previous stack (none for FULL records, which do not depend on it),
+/// encoding and body length, then the body bytes packed four to a word.
+#[inline]
+fn transition_key(key: &mut Vec<u32>, prev: u32, encoding: u8, body: &[u8]) {
+    key.clear();
+    key.push(if encoding == ENC_FULL { u32::MAX } else { prev });
+    key.push(u32::from(encoding) | (body.len() as u32) << 8);
+    let mut words = body.chunks_exact(4);
+    // One reservation for the whole body (a per-word push re-checks capacity every time).
+    key.extend((&mut words).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])));
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut a = [0u8; 4];
+        a[..rest.len()].copy_from_slice(rest);
+        key.push(u32::from_le_bytes(a));
     }
 }
 
