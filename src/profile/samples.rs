@@ -5,7 +5,7 @@
 
 use super::cursor::Cursor;
 use super::error::{ProfileError, Region};
-use super::fxhash::StackTable;
+use super::fxhash::{SliceMap, StackTable};
 use super::header::{Compression, HEADER_SIZE};
 use super::Profile;
 use std::collections::HashMap;
@@ -267,8 +267,7 @@ pub struct SampleReader<'p> {
     /// Transition cache: (previous stack id, encoding, raw record body after the status byte)
     /// -> new stack id. Most records repeat a change seen before on the same stack, so a lookup
     /// keyed by the record's few bytes replaces decoding, validating and re-interning the stack.
-    trans: StackTable,
-    trans_result: Vec<u32>,
+    trans: SliceMap,
     key: Vec<u32>,
     pending_repeat: u64,
     repeat_slot: usize,
@@ -335,8 +334,7 @@ impl<'p> SampleReader<'p> {
             last_slot: usize::MAX,
             scratch: Vec::with_capacity(MAX_DEPTH),
             stacks,
-            trans: StackTable::new(),
-            trans_result: Vec::new(),
+            trans: SliceMap::new(),
             key: Vec::with_capacity(MAX_DEPTH + 2),
             pending_repeat: 0,
             repeat_slot: 0,
@@ -379,6 +377,29 @@ impl<'p> SampleReader<'p> {
                     stack: self.stacks.key(t.cur as usize),
                     stack_id: u64::from(t.cur),
                 }))
+            }
+            Ok(None) => {
+                self.finished = true;
+                None
+            }
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// Like [`SampleReader::next_sample`] but yields only (thread id, stack id) of each
+    /// thread-sample (weight 1), for consumers that count by stack id: it skips looking up the
+    /// stack's frames, which is a cache miss per sample.
+    pub fn next_stack_id(&mut self) -> Option<Result<(u64, u64), ProfileError>> {
+        if self.finished {
+            return None;
+        }
+        match self.advance() {
+            Ok(Some((slot, _))) => {
+                let t = &self.threads[slot];
+                Some(Ok((t.thread_id, u64::from(t.cur))))
             }
             Ok(None) => {
                 self.finished = true;
@@ -591,15 +612,13 @@ impl<'p> SampleReader<'p> {
         let span = body_span(encoding, c.rest());
         if let Some(len) = span {
             transition_key(&mut self.key, prev, encoding, &c.rest()[..len]);
-            if let Some(t) = self.trans.get(&self.key) {
-                if let Some(&new_id) = self.trans_result.get(t) {
-                    let t = &mut self.threads[slot];
-                    t.cur = new_id;
-                    t.ts = t.ts.wrapping_add(delta);
-                    self.pos += body_start + len;
-                    self.decoded += 1;
-                    return Ok(Some((slot, status)));
-                }
+            if let Some(new_id) = self.trans.get(&self.key) {
+                let t = &mut self.threads[slot];
+                t.cur = new_id;
+                t.ts = t.ts.wrapping_add(delta);
+                self.pos += body_start + len;
+                self.decoded += 1;
+                return Ok(Some((slot, status)));
             }
         }
         let frame_count = self.profile.frames().len() as u32;
@@ -674,10 +693,7 @@ impl<'p> SampleReader<'p> {
             && self.trans.arena_words() < TRANSITION_CACHE_WORDS
         {
             // `self.key` still holds this record's key: nothing above touched it.
-            let t = self.trans.intern(&self.key);
-            if t == self.trans_result.len() {
-                self.trans_result.push(new_id);
-            }
+            self.trans.insert(&self.key, new_id);
         }
         let t = &mut self.threads[slot];
         t.cur = new_id;
