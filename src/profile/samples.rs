@@ -19,7 +19,10 @@ pub const MAX_DECOMPRESSED: u64 = 1 << 30;
 const MAX_RECORD: usize = 13 + 10 + 1 + 10 + 10 + MAX_DEPTH * 10;
 /// Longest REPEAT entry: 10-byte delta varint and the status byte.
 const MAX_REPEAT_ENTRY: usize = 11;
-const WINDOW: usize = 256 * 1024;
+/// Free space at the front of each decompressed chunk: the reader moves the unread tail of the
+/// previous chunk (always shorter than the record it needs) there instead of copying the new
+/// chunk after it.
+const HEAD: usize = MAX_RECORD;
 /// Transitions remembered (each a few words); beyond this, stacks are rebuilt and interned
 /// directly, so hostile files cannot grow the cache without bound.
 const TRANSITION_CACHE_CAP: usize = 1 << 18;
@@ -134,8 +137,6 @@ const PIPE_BUFFERS: usize = 4;
 struct ZstdPipe {
     rx: std::sync::mpsc::Receiver<Chunk>,
     recycle: std::sync::mpsc::Sender<Vec<u8>>,
-    cur: Vec<u8>,
-    cur_pos: usize,
     done: bool,
     end: u64,
 }
@@ -163,10 +164,10 @@ impl ZstdPipe {
                         Err(TryRecvError::Disconnected) => return,
                     };
                     // Recycled buffers come back at full length: zero only new ones.
-                    buf.resize(CHUNK, 0);
-                    let mut n = 0;
+                    buf.resize(HEAD + CHUNK, 0);
+                    let mut n = HEAD;
                     let mut finished = false;
-                    while n < CHUNK {
+                    while n < HEAD + CHUNK {
                         match src.fill(&mut buf[n..]) {
                             Ok(0) => {
                                 finished = true;
@@ -180,7 +181,7 @@ impl ZstdPipe {
                         }
                     }
                     buf.truncate(n);
-                    if n > 0 && tx.send(Chunk::Data(buf)).is_err() {
+                    if n > HEAD && tx.send(Chunk::Data(buf)).is_err() {
                         return;
                     }
                     if finished {
@@ -196,48 +197,38 @@ impl ZstdPipe {
         Ok(ZstdPipe {
             rx,
             recycle,
-            cur: Vec::new(),
-            cur_pos: 0,
             done: false,
             end,
         })
     }
 
-    /// Copies decompressed bytes into `out`; Ok(0) at the end of the frame.
-    fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
-        loop {
-            let avail = self.cur.len() - self.cur_pos;
-            if avail > 0 {
-                let k = avail.min(out.len());
-                out[..k].copy_from_slice(&self.cur[self.cur_pos..self.cur_pos + k]);
-                self.cur_pos += k;
-                return Ok(k);
+    fn recycle(&mut self, used: Vec<u8>) {
+        if used.capacity() > 0 {
+            let _ = self.recycle.send(used);
+        }
+    }
+
+    /// The next chunk (decompressed bytes from `HEAD` on), `None` at the end of the frame.
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ProfileError> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.rx.recv() {
+            Ok(Chunk::Data(b)) => Ok(Some(b)),
+            Ok(Chunk::Done) => {
+                self.done = true;
+                Ok(None)
             }
-            if self.done {
-                return Ok(0);
+            Ok(Chunk::Failed(e)) => {
+                self.done = true;
+                Err(e)
             }
-            let mut used = std::mem::take(&mut self.cur);
-            if used.capacity() > 0 {
-                // Back at full length (the bytes are stale but initialised), so the thread
-                // does not zero the buffer again.
-                used.resize(used.capacity().min(CHUNK), 0);
-                let _ = self.recycle.send(used);
-            }
-            self.cur_pos = 0;
-            match self.rx.recv() {
-                Ok(Chunk::Data(b)) => self.cur = b,
-                Ok(Chunk::Done) => self.done = true,
-                Ok(Chunk::Failed(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
-                Err(_) => {
-                    self.done = true;
-                    return Err(ProfileError::Zstd {
-                        end: self.end,
-                        reason: "the decompression thread stopped unexpectedly".into(),
-                    });
-                }
+            Err(_) => {
+                self.done = true;
+                Err(ProfileError::Zstd {
+                    end: self.end,
+                    reason: "the decompression thread stopped unexpectedly".into(),
+                })
             }
         }
     }
@@ -307,7 +298,7 @@ impl<'p> SampleReader<'p> {
                 (
                     &[][..],
                     Some(ZstdPipe::spawn(src, end)?),
-                    vec![0u8; WINDOW],
+                    Vec::new(),
                     Region::DecompressedSamples,
                     0,
                     0,
@@ -426,23 +417,37 @@ impl<'p> SampleReader<'p> {
         let Some(src) = self.zstd.as_mut() else {
             return Ok(());
         };
-        self.buf.copy_within(self.pos..self.end, 0);
-        self.window_base += self.pos as u64;
-        self.end -= self.pos;
-        self.pos = 0;
-        while self.end < n {
-            let got = src.fill(&mut self.buf[self.end..])?;
-            if got == 0 {
+        // Callers need at most HEAD bytes, so the unread tail (shorter than what was asked
+        // for) fits in front of the next chunk: only it is copied, never a whole chunk.
+        debug_assert!(n <= HEAD);
+        while self.end - self.pos < n {
+            let used = std::mem::take(&mut self.buf);
+            let Some(mut chunk) = src.next_chunk()? else {
+                self.buf = used;
                 self.eof = true;
                 break;
-            }
-            self.end += got;
+            };
+            let left = self.end - self.pos;
+            let start = HEAD - left;
+            chunk[start..HEAD].copy_from_slice(&used[self.pos..self.end]);
+            // Stream offset of the new buf[0]; wraps below zero for the first chunk, which
+            // is fine: only window_base + pos is ever used.
+            self.window_base = self
+                .window_base
+                .wrapping_add(self.pos as u64)
+                .wrapping_sub(start as u64);
+            self.pos = start;
+            self.end = chunk.len();
+            self.buf = chunk;
+            src.recycle(used);
         }
         Ok(())
     }
 
     fn cursor_base(&self) -> u64 {
-        self.report_base + self.window_base + self.pos as u64
+        self.report_base
+            .wrapping_add(self.window_base)
+            .wrapping_add(self.pos as u64)
     }
 
     /// Decodes up to the next sample; returns its thread slot and status.
