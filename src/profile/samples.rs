@@ -66,8 +66,13 @@ struct ThreadState {
 
 struct ZstdSource {
     dec: zstd::stream::raw::Decoder<'static>,
-    input: Vec<u8>,
+    /// The whole file (shared with the [`Profile`], not copied); the frame is
+    /// `input[in_pos..in_end]`.
+    input: std::sync::Arc<Vec<u8>>,
     in_pos: usize,
+    in_end: usize,
+    /// File offset of the region's end, for errors.
+    report_end: u64,
     done: bool,
     total_out: u64,
     cap: u64,
@@ -77,12 +82,12 @@ impl ZstdSource {
     /// Decompresses into `out`; Ok(0) means the frame ended (and nothing follows it).
     fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
         use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
-        let end = HEADER_SIZE + self.input.len() as u64;
+        let end = self.report_end;
         if self.done || out.is_empty() {
             return Ok(0);
         }
         loop {
-            let rest = self.input.get(self.in_pos..).unwrap_or(&[]);
+            let rest = self.input.get(self.in_pos..self.in_end).unwrap_or(&[]);
             let mut inb = InBuffer::around(rest);
             let mut outb = OutBuffer::around(&mut *out);
             let hint = self
@@ -101,7 +106,7 @@ impl ZstdSource {
             }
             if hint == 0 {
                 self.done = true;
-                let extra = self.input.len().saturating_sub(self.in_pos);
+                let extra = self.in_end.saturating_sub(self.in_pos);
                 if extra > 0 {
                     return Err(ProfileError::TrailingZstdData {
                         end,
@@ -267,11 +272,14 @@ pub struct SampleReader<'p> {
 }
 
 impl<'p> SampleReader<'p> {
+    /// `range` is the sample region within `bytes` (the profile's file bytes).
     pub(super) fn new(
         profile: &'p Profile,
-        region: &'p [u8],
+        bytes: std::sync::Arc<Vec<u8>>,
+        range: std::ops::Range<usize>,
         cap: u64,
     ) -> Result<Self, ProfileError> {
+        let region: &'p [u8] = profile.sample_region();
         let (raw, zstd, buf, reg, report_base, end) = match profile.meta().compression {
             Compression::None => (
                 region,
@@ -288,8 +296,10 @@ impl<'p> SampleReader<'p> {
                 })?;
                 let src = ZstdSource {
                     dec,
-                    input: region.to_vec(),
-                    in_pos: 0,
+                    in_pos: range.start,
+                    in_end: range.end,
+                    report_end: HEADER_SIZE + region.len() as u64,
+                    input: bytes,
                     done: false,
                     total_out: 0,
                     cap,
