@@ -44,6 +44,12 @@ pub fn render_frame(filename: &str, funcname: &str, lineno: i32) -> String {
     }
 }
 
+struct IdSample {
+    thread_id: u64,
+    stack_id: u64,
+    weight: u64,
+}
+
 /// Decodes all samples and returns the collapsed lines in `replay`'s order.
 pub fn collapse(profile: &Profile) -> Result<Vec<CollapsedLine>, ProfileError> {
     // Frames identical in (filename, line, funcname) collapse into one id; profiler frames drop.
@@ -78,8 +84,13 @@ pub fn collapse(profile: &Profile) -> Result<Vec<CollapsedLine>, ProfileError> {
     let mut last: Option<(u64, u64, usize)> = None;
     let mut t = 0usize;
     let mut reader = profile.samples()?;
-    while let Some(s) = reader.next_sample() {
-        let s = s?;
+    while let Some(s) = reader.next_stack_id() {
+        let (thread_id, stack_id) = s?;
+        let s = IdSample {
+            thread_id,
+            stack_id,
+            weight: 1,
+        };
         if let Some((tid, sid, e)) = last {
             if tid == s.thread_id && sid == s.stack_id {
                 raw[e].2 += s.weight;

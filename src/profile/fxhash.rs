@@ -130,6 +130,33 @@ impl StackTable {
         &self.arena[start..start + len]
     }
 
+    /// Words held by all keys (bounds caches built on this table).
+    pub fn arena_words(&self) -> usize {
+        self.arena.len()
+    }
+
+    /// Id of `key` if present, without inserting it.
+    #[inline]
+    pub fn get(&self, key: &[u32]) -> Option<usize> {
+        let h = hash_stack(key);
+        let mask = self.slots.len() - 1;
+        let tag = h >> 32;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return None;
+            }
+            if s >> 32 == tag {
+                let id = (s as u32 - 1) as usize;
+                if same_words(self.key(id), key) {
+                    return Some(id);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// Id of `key`, inserting it if new.
     #[inline]
     pub fn intern(&mut self, key: &[u32]) -> usize {
@@ -179,6 +206,110 @@ impl StackTable {
     }
 }
 
+/// Map from frame-index-slice keys to `u32` values, insert-only, for the decoder's transition
+/// cache: a lookup is one slot load (full hash and value inline) and one key comparison,
+/// instead of [`StackTable`]'s slot, span, key and value loads, which are dependent misses.
+#[derive(Debug, Clone)]
+pub struct SliceMap {
+    /// Per slot: (full hash, key start in `arena`, key length + 1 (0 = empty), value).
+    slots: Vec<(u64, u32, u32, u32)>,
+    shift: u32,
+    len: usize,
+    arena: Vec<u32>,
+}
+
+impl Default for SliceMap {
+    fn default() -> Self {
+        SliceMap::new()
+    }
+}
+
+impl SliceMap {
+    const INITIAL_BITS: u32 = 10;
+
+    pub fn new() -> Self {
+        SliceMap {
+            slots: vec![(0, 0, 0, 0); 1 << Self::INITIAL_BITS],
+            shift: 64 - Self::INITIAL_BITS,
+            len: 0,
+            arena: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Words held by all keys.
+    pub fn arena_words(&self) -> usize {
+        self.arena.len()
+    }
+
+    #[inline]
+    fn find(&self, h: u64, key: &[u32]) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let (sh, start, len1, value) = self.slots[i];
+            if len1 == 0 {
+                return Err(i);
+            }
+            if sh == h && len1 as usize == key.len() + 1 {
+                let start = start as usize;
+                let k = self.arena.get(start..start + key.len()).unwrap_or(&[]);
+                if same_words(k, key) {
+                    return Ok(value);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The value stored for `key`.
+    #[inline]
+    pub fn get(&self, key: &[u32]) -> Option<u32> {
+        self.find(hash_stack(key), key).ok()
+    }
+
+    /// Stores `value` for `key` unless the key is present (the first value stays). Keys longer
+    /// than `u32::MAX - 1` words, or an arena beyond `u32` offsets, are not stored.
+    pub fn insert(&mut self, key: &[u32], value: u32) {
+        let h = hash_stack(key);
+        let (Ok(start), Ok(len1)) = (
+            u32::try_from(self.arena.len()),
+            u32::try_from(key.len() + 1),
+        ) else {
+            return;
+        };
+        if let Err(i) = self.find(h, key) {
+            self.slots[i] = (h, start, len1, value);
+            self.arena.extend_from_slice(key);
+            self.len += 1;
+            if self.len * 2 > self.slots.len() {
+                self.grow();
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let bits = 64 - self.shift + 1;
+        self.shift = 64 - bits;
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0, 0); 1 << bits]);
+        let mask = self.slots.len() - 1;
+        for s in old.into_iter().filter(|s| s.2 != 0) {
+            let mut i = (s.0 >> self.shift) as usize;
+            while self.slots[i].2 != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +337,29 @@ mod tests {
         assert_ne!(u.intern(&[1, 2]), u.intern(&[2, 1]));
         assert_ne!(u.intern(&[]), u.intern(&[0]));
         assert_eq!(u.len(), 4);
+        assert_eq!(u.get(&[2, 1]), Some(1));
+        assert_eq!(u.get(&[2, 1, 0]), None);
+        assert_eq!(u.arena_words(), 5);
+    }
+
+    #[test]
+    fn slice_map_keeps_first_value_and_finds_keys_across_growth() {
+        let mut m = SliceMap::new();
+        let keys: Vec<Vec<u32>> = (0..5000u32)
+            .map(|i| (0..(i % 17)).map(|d| d * 7 + i).chain([i]).collect())
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(m.get(k), None);
+            m.insert(k, i as u32);
+            m.insert(k, u32::MAX);
+        }
+        assert_eq!(m.len(), 5000);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(m.get(k), Some(i as u32));
+        }
+        assert_eq!(m.get(&[]), None);
+        m.insert(&[], 9);
+        assert_eq!(m.get(&[]), Some(9));
+        assert_eq!(m.get(&[9, 9, 9]), None);
     }
 }

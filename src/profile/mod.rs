@@ -43,7 +43,8 @@ pub fn is_profiler_filename(filename: &str) -> bool {
 /// A decoded profile: metadata and tables in memory, samples streamed on demand.
 #[derive(Debug)]
 pub struct Profile {
-    bytes: Vec<u8>,
+    /// Shared with the decompression thread, which reads the sample region in place.
+    bytes: std::sync::Arc<Vec<u8>>,
     meta: ProfileMeta,
     strings: Vec<String>,
     frames: Vec<Frame>,
@@ -97,7 +98,7 @@ impl Profile {
             all_usable: usable.iter().all(|&u| u),
             usable,
             sample_region_end: layout.string_table_offset as usize,
-            bytes,
+            bytes: std::sync::Arc::new(bytes),
             meta: layout.meta,
             strings,
             frames,
@@ -123,13 +124,22 @@ impl Profile {
         self.samples_capped(MAX_DECOMPRESSED)
     }
 
+    /// The sample region (raw or compressed), empty if the layout left none.
+    pub(super) fn sample_region(&self) -> &[u8] {
+        self.bytes
+            .get(header::HEADER_SIZE as usize..self.sample_region_end)
+            .unwrap_or(&[])
+    }
+
     /// [`Profile::samples`] with a different decompressed-size cap (tests use a small one).
     pub(crate) fn samples_capped(&self, cap: u64) -> Result<SampleReader<'_>, ProfileError> {
-        let region = self
-            .bytes
-            .get(header::HEADER_SIZE as usize..self.sample_region_end)
-            .unwrap_or(&[]);
-        SampleReader::new(self, region, cap)
+        let range = header::HEADER_SIZE as usize..self.sample_region_end;
+        let range = if self.bytes.get(range.clone()).is_some() {
+            range
+        } else {
+            0..0
+        };
+        SampleReader::new(self, std::sync::Arc::clone(&self.bytes), range, cap)
     }
 
     /// Whether frame `index` is one of the profiler's own frames, which `replay` drops.

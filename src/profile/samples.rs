@@ -5,7 +5,7 @@
 
 use super::cursor::Cursor;
 use super::error::{ProfileError, Region};
-use super::fxhash::StackTable;
+use super::fxhash::{SliceMap, StackTable};
 use super::header::{Compression, HEADER_SIZE};
 use super::Profile;
 use std::collections::HashMap;
@@ -19,10 +19,15 @@ pub const MAX_DECOMPRESSED: u64 = 1 << 30;
 const MAX_RECORD: usize = 13 + 10 + 1 + 10 + 10 + MAX_DEPTH * 10;
 /// Longest REPEAT entry: 10-byte delta varint and the status byte.
 const MAX_REPEAT_ENTRY: usize = 11;
-const WINDOW: usize = 256 * 1024;
+/// Free space at the front of each decompressed chunk: the reader moves the unread tail of the
+/// previous chunk (always shorter than the record it needs) there instead of copying the new
+/// chunk after it.
+const HEAD: usize = MAX_RECORD;
 /// Transitions remembered (each a few words); beyond this, stacks are rebuilt and interned
 /// directly, so hostile files cannot grow the cache without bound.
 const TRANSITION_CACHE_CAP: usize = 1 << 18;
+/// And at most this many key words (16 MiB), since hostile keys can be long.
+const TRANSITION_CACHE_WORDS: usize = 1 << 22;
 
 const ENC_REPEAT: u8 = 0;
 const ENC_FULL: u8 = 1;
@@ -61,8 +66,13 @@ struct ThreadState {
 
 struct ZstdSource {
     dec: zstd::stream::raw::Decoder<'static>,
-    input: Vec<u8>,
+    /// The whole file (shared with the [`Profile`], not copied); the frame is
+    /// `input[in_pos..in_end]`.
+    input: std::sync::Arc<Vec<u8>>,
     in_pos: usize,
+    in_end: usize,
+    /// File offset of the region's end, for errors.
+    report_end: u64,
     done: bool,
     total_out: u64,
     cap: u64,
@@ -72,12 +82,12 @@ impl ZstdSource {
     /// Decompresses into `out`; Ok(0) means the frame ended (and nothing follows it).
     fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
         use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
-        let end = HEADER_SIZE + self.input.len() as u64;
+        let end = self.report_end;
         if self.done || out.is_empty() {
             return Ok(0);
         }
         loop {
-            let rest = self.input.get(self.in_pos..).unwrap_or(&[]);
+            let rest = self.input.get(self.in_pos..self.in_end).unwrap_or(&[]);
             let mut inb = InBuffer::around(rest);
             let mut outb = OutBuffer::around(&mut *out);
             let hint = self
@@ -96,7 +106,7 @@ impl ZstdSource {
             }
             if hint == 0 {
                 self.done = true;
-                let extra = self.input.len().saturating_sub(self.in_pos);
+                let extra = self.in_end.saturating_sub(self.in_pos);
                 if extra > 0 {
                     return Err(ProfileError::TrailingZstdData {
                         end,
@@ -132,8 +142,6 @@ const PIPE_BUFFERS: usize = 4;
 struct ZstdPipe {
     rx: std::sync::mpsc::Receiver<Chunk>,
     recycle: std::sync::mpsc::Sender<Vec<u8>>,
-    cur: Vec<u8>,
-    cur_pos: usize,
     done: bool,
     end: u64,
 }
@@ -160,11 +168,11 @@ impl ZstdPipe {
                         },
                         Err(TryRecvError::Disconnected) => return,
                     };
-                    buf.clear();
-                    buf.resize(CHUNK, 0);
-                    let mut n = 0;
+                    // Recycled buffers come back at full length: zero only new ones.
+                    buf.resize(HEAD + CHUNK, 0);
+                    let mut n = HEAD;
                     let mut finished = false;
-                    while n < CHUNK {
+                    while n < HEAD + CHUNK {
                         match src.fill(&mut buf[n..]) {
                             Ok(0) => {
                                 finished = true;
@@ -178,7 +186,7 @@ impl ZstdPipe {
                         }
                     }
                     buf.truncate(n);
-                    if n > 0 && tx.send(Chunk::Data(buf)).is_err() {
+                    if n > HEAD && tx.send(Chunk::Data(buf)).is_err() {
                         return;
                     }
                     if finished {
@@ -194,45 +202,38 @@ impl ZstdPipe {
         Ok(ZstdPipe {
             rx,
             recycle,
-            cur: Vec::new(),
-            cur_pos: 0,
             done: false,
             end,
         })
     }
 
-    /// Copies decompressed bytes into `out`; Ok(0) at the end of the frame.
-    fn fill(&mut self, out: &mut [u8]) -> Result<usize, ProfileError> {
-        loop {
-            let avail = self.cur.len() - self.cur_pos;
-            if avail > 0 {
-                let k = avail.min(out.len());
-                out[..k].copy_from_slice(&self.cur[self.cur_pos..self.cur_pos + k]);
-                self.cur_pos += k;
-                return Ok(k);
+    fn recycle(&mut self, used: Vec<u8>) {
+        if used.capacity() > 0 {
+            let _ = self.recycle.send(used);
+        }
+    }
+
+    /// The next chunk (decompressed bytes from `HEAD` on), `None` at the end of the frame.
+    fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, ProfileError> {
+        if self.done {
+            return Ok(None);
+        }
+        match self.rx.recv() {
+            Ok(Chunk::Data(b)) => Ok(Some(b)),
+            Ok(Chunk::Done) => {
+                self.done = true;
+                Ok(None)
             }
-            if self.done {
-                return Ok(0);
+            Ok(Chunk::Failed(e)) => {
+                self.done = true;
+                Err(e)
             }
-            let used = std::mem::take(&mut self.cur);
-            if used.capacity() > 0 {
-                let _ = self.recycle.send(used);
-            }
-            self.cur_pos = 0;
-            match self.rx.recv() {
-                Ok(Chunk::Data(b)) => self.cur = b,
-                Ok(Chunk::Done) => self.done = true,
-                Ok(Chunk::Failed(e)) => {
-                    self.done = true;
-                    return Err(e);
-                }
-                Err(_) => {
-                    self.done = true;
-                    return Err(ProfileError::Zstd {
-                        end: self.end,
-                        reason: "the decompression thread stopped unexpectedly".into(),
-                    });
-                }
+            Err(_) => {
+                self.done = true;
+                Err(ProfileError::Zstd {
+                    end: self.end,
+                    reason: "the decompression thread stopped unexpectedly".into(),
+                })
             }
         }
     }
@@ -259,11 +260,10 @@ pub struct SampleReader<'p> {
     scratch: Vec<u32>,
     /// Every distinct stack seen so far (memory grows with distinct stacks, not samples).
     stacks: StackTable,
-    /// Transition cache: (previous stack id, kept-from index, pushed indices) -> new stack id.
-    /// Most records change a few frames near the leaf of a stack seen before, so a lookup keyed
-    /// by the record's few words replaces rebuilding and re-interning the whole stack.
-    trans: StackTable,
-    trans_result: Vec<u32>,
+    /// Transition cache: (previous stack id, encoding, raw record body after the status byte)
+    /// -> new stack id. Most records repeat a change seen before on the same stack, so a lookup
+    /// keyed by the record's few bytes replaces decoding, validating and re-interning the stack.
+    trans: SliceMap,
     key: Vec<u32>,
     pending_repeat: u64,
     repeat_slot: usize,
@@ -272,11 +272,14 @@ pub struct SampleReader<'p> {
 }
 
 impl<'p> SampleReader<'p> {
+    /// `range` is the sample region within `bytes` (the profile's file bytes).
     pub(super) fn new(
         profile: &'p Profile,
-        region: &'p [u8],
+        bytes: std::sync::Arc<Vec<u8>>,
+        range: std::ops::Range<usize>,
         cap: u64,
     ) -> Result<Self, ProfileError> {
+        let region: &'p [u8] = profile.sample_region();
         let (raw, zstd, buf, reg, report_base, end) = match profile.meta().compression {
             Compression::None => (
                 region,
@@ -293,8 +296,10 @@ impl<'p> SampleReader<'p> {
                 })?;
                 let src = ZstdSource {
                     dec,
-                    input: region.to_vec(),
-                    in_pos: 0,
+                    in_pos: range.start,
+                    in_end: range.end,
+                    report_end: HEADER_SIZE + region.len() as u64,
+                    input: bytes,
                     done: false,
                     total_out: 0,
                     cap,
@@ -303,7 +308,7 @@ impl<'p> SampleReader<'p> {
                 (
                     &[][..],
                     Some(ZstdPipe::spawn(src, end)?),
-                    vec![0u8; WINDOW],
+                    Vec::new(),
                     Region::DecompressedSamples,
                     0,
                     0,
@@ -330,8 +335,7 @@ impl<'p> SampleReader<'p> {
             last_slot: usize::MAX,
             scratch: Vec::with_capacity(MAX_DEPTH),
             stacks,
-            trans: StackTable::new(),
-            trans_result: Vec::new(),
+            trans: SliceMap::new(),
             key: Vec::with_capacity(MAX_DEPTH + 2),
             pending_repeat: 0,
             repeat_slot: 0,
@@ -386,31 +390,74 @@ impl<'p> SampleReader<'p> {
         }
     }
 
+    /// Like [`SampleReader::next_sample`] but yields only (thread id, stack id) of each
+    /// thread-sample (weight 1), for consumers that count by stack id: it skips looking up the
+    /// stack's frames, which is a cache miss per sample.
+    pub fn next_stack_id(&mut self) -> Option<Result<(u64, u64), ProfileError>> {
+        if self.finished {
+            return None;
+        }
+        match self.advance() {
+            Ok(Some((slot, _))) => {
+                let t = &self.threads[slot];
+                Some(Ok((t.thread_id, u64::from(t.cur))))
+            }
+            Ok(None) => {
+                self.finished = true;
+                None
+            }
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+
     /// Makes at least `n` bytes available at `pos`, unless the stream ends first.
+    #[inline(always)]
     fn ensure(&mut self, n: usize) -> Result<(), ProfileError> {
         if self.eof || self.end - self.pos >= n {
             return Ok(());
         }
+        self.refill(n)
+    }
+
+    #[inline(never)]
+    fn refill(&mut self, n: usize) -> Result<(), ProfileError> {
         let Some(src) = self.zstd.as_mut() else {
             return Ok(());
         };
-        self.buf.copy_within(self.pos..self.end, 0);
-        self.window_base += self.pos as u64;
-        self.end -= self.pos;
-        self.pos = 0;
-        while self.end < n {
-            let got = src.fill(&mut self.buf[self.end..])?;
-            if got == 0 {
+        // Callers need at most HEAD bytes, so the unread tail (shorter than what was asked
+        // for) fits in front of the next chunk: only it is copied, never a whole chunk.
+        debug_assert!(n <= HEAD);
+        while self.end - self.pos < n {
+            let used = std::mem::take(&mut self.buf);
+            let Some(mut chunk) = src.next_chunk()? else {
+                self.buf = used;
                 self.eof = true;
                 break;
-            }
-            self.end += got;
+            };
+            let left = self.end - self.pos;
+            let start = HEAD - left;
+            chunk[start..HEAD].copy_from_slice(&used[self.pos..self.end]);
+            // Stream offset of the new buf[0]; wraps below zero for the first chunk, which
+            // is fine: only window_base + pos is ever used.
+            self.window_base = self
+                .window_base
+                .wrapping_add(self.pos as u64)
+                .wrapping_sub(start as u64);
+            self.pos = start;
+            self.end = chunk.len();
+            self.buf = chunk;
+            src.recycle(used);
         }
         Ok(())
     }
 
     fn cursor_base(&self) -> u64 {
-        self.report_base + self.window_base + self.pos as u64
+        self.report_base
+            .wrapping_add(self.window_base)
+            .wrapping_add(self.pos as u64)
     }
 
     /// Decodes up to the next sample; returns its thread slot and status.
@@ -572,6 +619,23 @@ impl<'p> SampleReader<'p> {
 
         let delta = c.varint("timestamp delta")?;
         let status = c.u8("status")?;
+        let prev = self.threads[slot].cur;
+        // Fast path: the same record body applied to the same stack was decoded and validated
+        // before, so its result is cached by the body's raw bytes; no index decoding, checking
+        // or stack hashing.
+        let body_start = c.pos();
+        let span = body_span(encoding, c.rest());
+        if let Some(len) = span {
+            transition_key(&mut self.key, prev, encoding, &c.rest()[..len]);
+            if let Some(new_id) = self.trans.get(&self.key) {
+                let t = &mut self.threads[slot];
+                t.cur = new_id;
+                t.ts = t.ts.wrapping_add(delta);
+                self.pos += body_start + len;
+                self.decoded += 1;
+                return Ok(Some((slot, status)));
+            }
+        }
         let frame_count = self.profile.frames().len() as u32;
         let prev = self.threads[slot].cur;
         let previous = self.stacks.key(prev as usize).len();
@@ -635,8 +699,17 @@ impl<'p> SampleReader<'p> {
         let consumed = c.pos();
         let new_id = match keep_from {
             None => self.stacks.intern(&self.scratch) as u32,
-            Some(from) => self.transition(prev, from),
+            Some(from) => self.build(prev, from),
         };
+        // Cache the result only if the fast path's span is exactly what was decoded (it is,
+        // unless a varint was malformed, in which case decoding failed above anyway).
+        if span == Some(consumed - body_start)
+            && self.trans.len() < TRANSITION_CACHE_CAP
+            && self.trans.arena_words() < TRANSITION_CACHE_WORDS
+        {
+            // `self.key` still holds this record's key: nothing above touched it.
+            self.trans.insert(&self.key, new_id);
+        }
         let t = &mut self.threads[slot];
         t.cur = new_id;
         t.ts = t.ts.wrapping_add(delta);
@@ -646,28 +719,82 @@ impl<'p> SampleReader<'p> {
     }
 
     /// Id of the stack made of `scratch` (the pushed frames) followed by `old[from..]`.
-    #[inline]
-    fn transition(&mut self, prev: u32, from: usize) -> u32 {
-        if self.trans.len() < TRANSITION_CACHE_CAP {
-            self.key.clear();
-            self.key.push(prev);
-            self.key.push(from as u32);
-            self.key.extend_from_slice(&self.scratch);
-            let t = self.trans.intern(&self.key);
-            if let Some(&id) = self.trans_result.get(t) {
-                return id;
-            }
-            let id = self.build(prev, from);
-            self.trans_result.push(id);
-            return id;
-        }
-        self.build(prev, from)
-    }
-
     fn build(&mut self, prev: u32, from: usize) -> u32 {
         let old = self.stacks.key(prev as usize);
         self.scratch.extend_from_slice(&old[from..]);
         self.stacks.intern(&self.scratch) as u32
+    }
+}
+
+/// Length of a non-REPEAT record's body (the counts and frame indices after the status byte),
+/// found by counting varint terminators, or `None` when the counts are not short varints, the
+/// depth is impossible or the data ends first: the checked decoder then decides.
+#[inline]
+fn body_span(encoding: u8, b: &[u8]) -> Option<usize> {
+    let mut p = 0;
+    let mut short = || -> Option<u64> {
+        let &x = b.get(p)?;
+        if x < 0x80 {
+            p += 1;
+            return Some(u64::from(x));
+        }
+        let &y = b.get(p + 1)?;
+        if y < 0x80 {
+            p += 2;
+            return Some(u64::from(x & 0x7f) | u64::from(y) << 7);
+        }
+        None
+    };
+    let n = if encoding == ENC_FULL {
+        short()?
+    } else {
+        short()?;
+        short()?
+    };
+    if n > MAX_DEPTH as u64 {
+        return None;
+    }
+    // Skip `n` varints: a varint ends at each byte below 0x80; eight bytes at a time while the
+    // word holds fewer terminators than are left.
+    let mut left = n as u32;
+    while left > 0 {
+        if let Some(w) = b.get(p..p + 8) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(w);
+            // Terminator flags as one bit per byte, summed by a multiply (no popcnt in the
+            // baseline x86-64 target).
+            let flags = (!u64::from_le_bytes(a) >> 7) & 0x0101_0101_0101_0101;
+            let ends = (flags.wrapping_mul(0x0101_0101_0101_0101) >> 56) as u32;
+            if ends < left {
+                left -= ends;
+                p += 8;
+                continue;
+            }
+        }
+        let &x = b.get(p)?;
+        p += 1;
+        if x < 0x80 {
+            left -= 1;
+        }
+    }
+    Some(p)
+}
+
+/// Transition-cache key: previous stack (none for FULL records, which do not depend on it),
+/// encoding and body length, then the body bytes packed four to a word.
+#[inline]
+fn transition_key(key: &mut Vec<u32>, prev: u32, encoding: u8, body: &[u8]) {
+    key.clear();
+    key.push(if encoding == ENC_FULL { u32::MAX } else { prev });
+    key.push(u32::from(encoding) | (body.len() as u32) << 8);
+    let mut words = body.chunks_exact(4);
+    // One reservation for the whole body (a per-word push re-checks capacity every time).
+    key.extend((&mut words).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])));
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let mut a = [0u8; 4];
+        a[..rest.len()].copy_from_slice(rest);
+        key.push(u32::from_le_bytes(a));
     }
 }
 

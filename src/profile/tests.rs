@@ -775,3 +775,40 @@ fn stacks_stay_correct_beyond_the_transition_cache_cap() {
     }
     assert_eq!(i, want.len());
 }
+
+#[test]
+fn cached_transitions_across_zstd_chunk_boundaries_match_the_model() {
+    // A repeating mix of all encodings over several decompressed chunks: most records hit the
+    // raw-bytes transition cache, and many straddle a chunk boundary.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let pattern: Vec<Op> = (0..500)
+        .map(|_| {
+            let t = next(3);
+            let f: Vec<u32> = (0..next(6)).map(|_| next(3) as u32).collect();
+            match next(4) {
+                0 => Op::Full(t, f),
+                1 => Op::Suffix(t, next(8) as usize, f),
+                2 => Op::PopPush(t, next(8) as usize, f),
+                _ => Op::Repeat(t, 1 + next(3) as usize),
+            }
+        })
+        .collect();
+    let ops: Vec<Op> = pattern.iter().cycle().take(100_000).cloned().collect();
+    let (mut b, want) = model(&ops);
+    b.zstd = true;
+    assert!(b.records.len() > 4 * 128 * 1024);
+    let p = Profile::from_bytes(b.build()).unwrap();
+    let mut r = p.samples().unwrap();
+    let mut got = Vec::new();
+    while let Some(s) = r.next_sample() {
+        let s = s.unwrap();
+        got.push((s.thread_id, s.stack.to_vec()));
+    }
+    assert_eq!(got, want);
+}
