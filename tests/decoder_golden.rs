@@ -287,3 +287,90 @@ fn inspect_top_normalizes_stdlib_paths_of_the_provisioned_interpreter() {
         "{out}"
     );
 }
+
+/// Every class of corruption that CPython's reader rejects (format spec, section 9) must reach
+/// the user as exit 2 and one line that names the file and a byte offset — not a panic, not a
+/// partial output. Each case corrupts one field of a real raw (uncompressed) fixture.
+#[test]
+fn inspect_rejects_each_section_9_corruption_with_exit_2_and_an_offset() {
+    let good = std::fs::read(common::data_dir().join("profiles/cpu_raw.bin")).unwrap();
+    let n = good.len();
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let string_table = u64_at(&good, 0x28) as usize;
+    // The fixture's layout this test relies on: little-endian, raw samples, first record FULL.
+    assert_eq!(&good[0..4], b"HCAT");
+    assert_eq!(u32_at(&good, 0x38), 0, "fixture must be uncompressed");
+    assert_eq!(good[64 + 12], 1, "first record must be FULL");
+
+    type Edit = Box<dyn Fn(&mut Vec<u8>)>;
+    let put32 = |at: usize, v: u32| -> Edit {
+        Box::new(move |b| b[at..at + 4].copy_from_slice(&v.to_le_bytes()))
+    };
+    let put64 = |at: usize, v: u64| -> Edit {
+        Box::new(move |b| b[at..at + 8].copy_from_slice(&v.to_le_bytes()))
+    };
+    let cases: Vec<(&str, Edit)> = vec![
+        ("truncated to 40 bytes", Box::new(|b| b.truncate(40))),
+        ("truncated mid-file", Box::new(move |b| b.truncate(n / 2))),
+        ("bad magic", Box::new(|b| b[0..4].copy_from_slice(b"XXXX"))),
+        ("version 2", put32(4, 2)),
+        ("mode bits 6", Box::new(|b| b[0x3C] = (b[0x3C] & !7) | 6)),
+        ("string table offset past the end", put64(0x28, 1 << 40)),
+        ("frame table before string table", put64(0x30, 100)),
+        ("string count too large", put32(n - 32, 1_000_000)),
+        ("frame count too large", put32(n - 28, 1_000_000)),
+        ("encoding 7", Box::new(|b| b[64 + 12] = 7)),
+        (
+            "varint with an 11th byte",
+            Box::new(|b| {
+                b[77..87].fill(0x80);
+                b[87] = 0x01;
+            }),
+        ),
+        (
+            "sample count one too many",
+            Box::new(move |b| {
+                let c = u64::from_le_bytes(b[0x1C..0x24].try_into().unwrap());
+                b[0x1C..0x24].copy_from_slice(&(c + 1).to_le_bytes());
+            }),
+        ),
+        ("fewer threads declared than present", put32(0x24, 0)),
+        (
+            "garbage after the last record",
+            Box::new(move |b| {
+                b.splice(string_table..string_table, [0u8; 5]);
+                for at in [0x28, 0x30] {
+                    let v = u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) + 5;
+                    b[at..at + 8].copy_from_slice(&v.to_le_bytes());
+                }
+                let len = b.len();
+                b[len - 24..len - 16].copy_from_slice(&(len as u64).to_le_bytes());
+            }),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, edit) in cases {
+        let mut bytes = good.clone();
+        edit(&mut bytes);
+        let p = dir.path().join("corrupt.bin");
+        std::fs::write(&p, &bytes).unwrap();
+        let out = Command::cargo_bin("tachygate")
+            .unwrap()
+            .args(["inspect", "--collapsed"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: printed output for a corrupt file"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{name}: {err}");
+        // A file too short to hold a header has no meaningful offset; it names the size.
+        let located = err.contains("offset") || err.contains("too short");
+        assert!(err.contains("corrupt.bin") && located, "{name}: {err}");
+        eprintln!("{name}: {}", err.trim_end());
+    }
+}
