@@ -28,12 +28,7 @@ fn inspect_collapsed_matches_replay_for_every_fixture() {
     for bin in fixtures() {
         let expected = std::fs::read(bin.with_extension("collapsed"))
             .unwrap_or_else(|e| panic!("{}: missing .collapsed: {e}", bin.display()));
-        let out = Command::cargo_bin("tachygate")
-            .unwrap()
-            .args(["inspect", "--collapsed"])
-            .arg(&bin)
-            .output()
-            .unwrap();
+        let out = inspect(&["--collapsed"], &bin);
         assert!(out.status.success(), "{}: {:?}", bin.display(), out);
         if out.stdout != expected {
             let got = String::from_utf8_lossy(&out.stdout);
@@ -200,12 +195,7 @@ fn aggregate_agrees_with_replay_jsonl() {
 #[test]
 fn inspect_json_reports_metadata() {
     let bin = common::data_dir().join("profiles/native_opcodes.bin");
-    let out = Command::cargo_bin("tachygate")
-        .unwrap()
-        .args(["inspect", "--json"])
-        .arg(&bin)
-        .output()
-        .unwrap();
+    let out = inspect(&["--json"], &bin);
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["python_version"], "3.15.2");
@@ -221,17 +211,23 @@ fn inspect_rejects_garbage_with_exit_2_and_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("junk.bin");
     std::fs::write(&p, b"definitely not a profile, but long enough to have a header and a footer....................").unwrap();
-    let out = Command::cargo_bin("tachygate")
-        .unwrap()
-        .args(["inspect", "--collapsed"])
-        .arg(&p)
-        .output()
-        .unwrap();
+    let out = inspect(&["--collapsed"], &p);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad magic"), "{err}");
     assert!(err.contains("junk.bin"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+/// Runs `tachygate inspect ARGS PROFILE`.
+fn inspect(args: &[&str], profile: &std::path::Path) -> std::process::Output {
+    Command::cargo_bin("tachygate")
+        .unwrap()
+        .arg("inspect")
+        .args(args)
+        .arg(profile)
+        .output()
+        .unwrap()
 }
 
 fn inspect_stdout(args: &[&str]) -> String {
@@ -355,12 +351,7 @@ fn inspect_rejects_each_section_9_corruption_with_exit_2_and_an_offset() {
         edit(&mut bytes);
         let p = dir.path().join("corrupt.bin");
         std::fs::write(&p, &bytes).unwrap();
-        let out = Command::cargo_bin("tachygate")
-            .unwrap()
-            .args(["inspect", "--collapsed"])
-            .arg(&p)
-            .output()
-            .unwrap();
+        let out = inspect(&["--collapsed"], &p);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         assert!(

@@ -644,13 +644,7 @@ impl<'p> SampleReader<'p> {
             ENC_FULL => {
                 let off = c.offset();
                 let depth = c.varint("stack depth")?;
-                if depth > MAX_DEPTH as u64 {
-                    return Err(ProfileError::DepthTooLarge {
-                        region,
-                        offset: off,
-                        depth,
-                    });
-                }
+                check_depth(depth, region, off)?;
                 read_indices(&mut c, depth, &mut self.scratch, self.profile, frame_count)?;
                 None
             }
@@ -667,13 +661,7 @@ impl<'p> SampleReader<'p> {
                     });
                 }
                 let depth = shared.saturating_add(push);
-                if depth > MAX_DEPTH as u64 {
-                    return Err(ProfileError::DepthTooLarge {
-                        region,
-                        offset: off,
-                        depth,
-                    });
-                }
+                check_depth(depth, region, off)?;
                 read_indices(&mut c, push, &mut self.scratch, self.profile, frame_count)?;
                 // Keeps the outermost `shared` frames.
                 Some(previous - shared as usize)
@@ -684,13 +672,7 @@ impl<'p> SampleReader<'p> {
                 let push = c.varint("POP_PUSH push count")?;
                 let from = usize::try_from(pop).unwrap_or(usize::MAX).min(previous);
                 let depth = ((previous - from) as u64).saturating_add(push);
-                if depth > MAX_DEPTH as u64 {
-                    return Err(ProfileError::DepthTooLarge {
-                        region,
-                        offset: off,
-                        depth,
-                    });
-                }
+                check_depth(depth, region, off)?;
                 read_indices(&mut c, push, &mut self.scratch, self.profile, frame_count)?;
                 Some(from)
             }
@@ -796,6 +778,19 @@ fn transition_key(key: &mut Vec<u32>, prev: u32, encoding: u8, body: &[u8]) {
         a[..rest.len()].copy_from_slice(rest);
         key.push(u32::from_le_bytes(a));
     }
+}
+
+/// Stacks deeper than the writer's limit are corrupt (CPython cuts stacks to the innermost 256).
+#[inline]
+fn check_depth(depth: u64, region: Region, offset: u64) -> Result<(), ProfileError> {
+    if depth > MAX_DEPTH as u64 {
+        return Err(ProfileError::DepthTooLarge {
+            region,
+            offset,
+            depth,
+        });
+    }
+    Ok(())
 }
 
 #[inline]
