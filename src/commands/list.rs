@@ -8,7 +8,11 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Scenario files or directories [default: scenarios/]
+    #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
+    /// A scenario file or directory, like PATHS (repeatable).
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
