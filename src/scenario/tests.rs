@@ -140,7 +140,11 @@ fn syntax_errors_and_semantic_errors_report_line_and_column() {
             "3:1",
             "unknown field `scrpt`, expected one of",
         ),
-        ("[workload]\nscript = 5\n", "2:10", "expected a string, found integer"),
+        (
+            "[workload]\nscript = 5\n",
+            "2:10",
+            "expected a string, found integer",
+        ),
         (
             "[workload]\nscript = \"a.py\"\nmodule = \"m\"\n",
             "3:10",
