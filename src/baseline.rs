@@ -58,6 +58,8 @@ pub enum BaselineError {
     },
     #[error("{path} has baseline format version {found}, this tachygate reads version {BASELINE_VERSION}; re-create it with `tachygate baseline update`")]
     Version { path: PathBuf, found: String },
+    #[error("{path} has baseline format version {found}, newer than the version {BASELINE_VERSION} this tachygate reads: it was written by a newer tachygate; upgrade tachygate (`tachygate --version` shows this one)")]
+    Newer { path: PathBuf, found: u64 },
     #[error("{path}: {message}")]
     Shape { path: PathBuf, message: String },
     #[error("scenario {scenario}: no usable runs to build a sample set from")]
@@ -155,6 +157,14 @@ impl SampleSet {
             .ok_or_else(|| shape("expected a JSON object at the top level".into()))?;
         match obj.get("version") {
             Some(serde_json::Value::Number(n)) if n.as_u64() == Some(BASELINE_VERSION as u64) => {}
+            Some(serde_json::Value::Number(n))
+                if n.as_u64().is_some_and(|v| v > BASELINE_VERSION as u64) =>
+            {
+                return Err(BaselineError::Newer {
+                    path: path.to_path_buf(),
+                    found: n.as_u64().unwrap_or_default(),
+                })
+            }
             Some(v) => {
                 return Err(BaselineError::Version {
                     path: path.to_path_buf(),
@@ -522,9 +532,23 @@ mod tests {
             .replace("\"version\": 1", "\"version\": 7");
         let err = SampleSet::parse(&text, Path::new("baselines/x.json")).unwrap_err();
         let msg = err.to_string();
+        // Newer: this tachygate is too old, re-creating the file would not help.
+        assert!(matches!(err, BaselineError::Newer { .. }), "{msg}");
+        assert!(
+            msg.contains("baselines/x.json")
+                && msg.contains('7')
+                && msg.contains("upgrade tachygate"),
+            "{msg}"
+        );
+        assert!(!msg.contains("re-create"), "{msg}");
+        let text = sample_set()
+            .to_pretty_json()
+            .replace("\"version\": 1", "\"version\": 0");
+        let err = SampleSet::parse(&text, Path::new("baselines/x.json")).unwrap_err();
+        let msg = err.to_string();
         assert!(matches!(err, BaselineError::Version { .. }), "{msg}");
         assert!(
-            msg.contains("baselines/x.json") && msg.contains('7'),
+            msg.contains("re-create it with `tachygate baseline update`"),
             "{msg}"
         );
     }

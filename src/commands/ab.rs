@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(default_value = "HEAD")]
     pub head_rev: String,
     /// Scenario files or directories, relative to the repository root [default: scenarios/].
-    #[arg(long = "path", value_name = "PATH")]
+    #[arg(long = "scenarios", alias = "path", value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Only scenarios with this name or glob (repeatable).
     #[arg(long = "scenario", short = 's', value_name = "NAME")]

@@ -36,11 +36,16 @@ pub struct UpdateArgs {
     /// Use these results directories (written by `tachygate run`) instead of running.
     #[arg(long, value_name = "RESULTS", num_args = 1..)]
     pub from: Vec<PathBuf>,
-    /// Scenario definitions [default: scenarios/].
-    #[arg(long, value_name = "DIR")]
+    /// Scenario definitions: a scenario file or directory [default: scenarios/].
+    #[arg(long, value_name = "PATH")]
     pub scenarios: Option<PathBuf>,
-    /// Where baselines live.
-    #[arg(long, value_name = "DIR", default_value = "baselines")]
+    /// Baselines directory.
+    #[arg(
+        long = "baselines",
+        alias = "dir",
+        value_name = "DIR",
+        default_value = "baselines"
+    )]
     pub dir: PathBuf,
     /// CPython 3.15+ interpreter (when running).
     #[arg(long, value_name = "PATH")]

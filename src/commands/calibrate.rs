@@ -34,8 +34,8 @@ pub struct Args {
     /// Use the runs in these results directories instead of running.
     #[arg(long, value_name = "RESULTS", num_args = 1..)]
     pub from: Vec<PathBuf>,
-    /// Scenario definitions [default: scenarios/].
-    #[arg(long, value_name = "DIR")]
+    /// Scenario definitions: a scenario file or directory [default: scenarios/].
+    #[arg(long, value_name = "PATH")]
     pub scenarios: Option<PathBuf>,
     /// CPython 3.15+ interpreter.
     #[arg(long, value_name = "PATH")]

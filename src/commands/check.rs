@@ -28,7 +28,11 @@ use std::sync::Arc;
 )]
 pub struct Args {
     /// Scenario files or directories [default: scenarios/].
+    #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
+    /// A scenario file or directory, like PATHS (repeatable).
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
     /// Only scenarios with this name or glob (repeatable).
     #[arg(long = "scenario", short = 's', value_name = "NAME")]
     pub names: Vec<String>,

@@ -91,12 +91,16 @@ pub struct ReportArgs {
     /// Name of this comparison: shown in reports; reports go to reports/<label>/.
     #[arg(long, value_name = "NAME")]
     pub label: Option<String>,
-    /// Report directory [default: reports/<label>/].
-    #[arg(long, value_name = "DIR")]
+    /// Reports directory [default: reports/<label>/].
+    #[arg(long = "reports", alias = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Report formats, comma-separated: html, md, json, junit.
     #[arg(long, value_name = "LIST", default_value = "html,md,json,junit")]
     pub format: String,
+    /// Print the report JSON (the content of report.json) on stdout, and nothing else there;
+    /// the table and the report paths are not printed.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl ReportArgs {
@@ -134,7 +138,16 @@ pub fn publish(
 ) -> anyhow::Result<()> {
     let written = report::write_reports(report, out, formats)
         .with_context(|| format!("writing reports to {}", out.display()))?;
-    if g.quiet {
+    if g.json {
+        // stdout is the machine's; the human table moves to stderr.
+        print!("{}", report::render(report, Format::Json)?);
+        if !g.quiet {
+            eprint!("{}", table::render(report, g.verbose));
+            for p in &written {
+                eprintln!("report: {}", p.display());
+            }
+        }
+    } else if g.quiet {
         println!(
             "{}",
             table::render(report, false).lines().last().unwrap_or("")
@@ -152,21 +165,22 @@ pub fn publish(
 #[command(
     after_help = "Each side is a baseline file (baselines/NAME.json), a directory of baselines \
 (baselines/), or a results directory written by `tachygate run`. Several paths per side merge \
-(e.g. CI shards: -c shard-1 -c shard-2). Scenarios present on only one side are listed and skipped.\n\n\
+(e.g. CI shards: -c results/shard-1 results/shard-2, or -c results/shard-*). Scenarios present on only one side are listed and skipped.\n\n\
 Exit codes: 0 no regression, 1 regression or budget breach, 2 usage error or refused comparison, 3 a run failed."
 )]
 pub struct Args {
     /// BASELINE and CANDIDATE (or use --baseline / --candidate, repeatable).
     #[arg(value_name = "SIDE")]
     pub sides: Vec<PathBuf>,
-    /// A baseline-side path (repeatable).
-    #[arg(long, short = 'b', value_name = "PATH")]
+    /// Baseline-side paths (several values, repeatable: `-b a b` or `-b a -b b`).
+    #[arg(long, short = 'b', value_name = "PATH", num_args = 1..)]
     pub baseline: Vec<PathBuf>,
-    /// A candidate-side path (repeatable).
-    #[arg(long, short = 'c', value_name = "PATH")]
+    /// Candidate-side paths (several values, repeatable: `-c results/shard-*`).
+    #[arg(long, short = 'c', value_name = "PATH", num_args = 1..)]
     pub candidate: Vec<PathBuf>,
-    /// Scenario definitions (for [gate] settings and ignore globs) [default: scenarios/ when it exists].
-    #[arg(long, value_name = "DIR")]
+    /// Scenario definitions (for [gate] settings and ignore globs): a scenario file or
+    /// directory [default: scenarios/ when it exists].
+    #[arg(long, value_name = "PATH")]
     pub scenarios: Option<PathBuf>,
     /// Only these scenarios (name or glob, repeatable).
     #[arg(long = "scenario", short = 's', value_name = "NAME")]

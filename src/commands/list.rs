@@ -8,7 +8,11 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Scenario files or directories [default: scenarios/]
+    #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
+    /// A scenario file or directory, like PATHS (repeatable).
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -55,6 +59,13 @@ pub fn run(args: Args, _g: &Global) -> anyhow::Result<i32> {
             message: e.to_string(),
         })?;
     let scenarios = super::run::select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
+    // The same checks `run` makes before launching: a listed scenario should be runnable.
+    for s in &scenarios {
+        crate::scenario::preflight(s).map_err(|e| super::ExitError {
+            code: super::exit::USAGE,
+            message: e.to_string(),
+        })?;
+    }
     if args.json {
         let listed: Vec<Listed> = scenarios
             .iter()

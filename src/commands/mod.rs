@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod calibrate;
 pub mod check;
 pub mod compare;
+pub mod completions;
 pub mod doctor;
 pub mod inspect;
 pub mod list;
@@ -32,6 +33,7 @@ pub struct ExitError {
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+    let cli = cli.normalized();
     let g = &cli.global;
     match cli.command {
         Command::Inspect(a) => inspect::run(a, g),
@@ -44,5 +46,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Ab(a) => ab::run(a, g),
         Command::Calibrate(a) => calibrate::run(a, g),
         Command::Report(a) => report::run(a, g),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     }
 }

@@ -10,13 +10,16 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A `report.json` written by `check` or `compare`, or a directory containing one.
-    #[arg(required_unless_present = "sample")]
+    // `required` (not `required_unless_present`) so that usage shows <INPUT>: the hidden
+    // --sample conflicts with it, and clap does not require an argument that conflicts with
+    // one given.
+    #[arg(required = true)]
     pub input: Option<PathBuf>,
     /// Formats to write, comma-separated: html, md (or markdown), json, junit.
     #[arg(long, short, default_value = "html,md,json,junit", value_name = "LIST")]
     pub format: String,
-    /// Output directory [default: the directory of INPUT].
-    #[arg(long, short, value_name = "DIR")]
+    /// Reports directory [default: the directory of INPUT].
+    #[arg(long = "reports", alias = "out", short_alias = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Render the built-in sample report instead of INPUT (documentation, demos).
     #[arg(long, hide = true, conflicts_with = "input")]

@@ -16,12 +16,16 @@ pub const INTERRUPTED: i32 = 130;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Scenario files or directories (searched recursively for *.toml) [default: scenarios/]
+    #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
+    /// A scenario file or directory, like PATHS (repeatable).
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
     /// CPython 3.15+ interpreter for every scenario (overrides the scenarios' `python`).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
     /// Results directory [default: .tachygate/results/<label or UTC timestamp>]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long = "results", alias = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Name for this run: recorded in the manifest and used as the default directory name.
     #[arg(long, value_name = "NAME")]

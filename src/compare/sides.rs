@@ -21,6 +21,12 @@ pub enum SideError {
     Baseline(#[from] BaselineError),
     #[error(transparent)]
     Run(#[from] RunError),
+    #[error("{}: this is the folder of scenario {scenario} inside the results directory {}; pass {} instead (add `--scenario {scenario}` to compare only this scenario)", path.display(), results.display(), results.display())]
+    ScenarioFolder {
+        path: PathBuf,
+        results: PathBuf,
+        scenario: String,
+    },
     #[error(
         "scenario {scenario} appears twice on one side ({first} and {second}); pass one of them"
     )]
@@ -72,6 +78,9 @@ pub fn load_side(
         Ok(())
     };
     for p in paths {
+        if let Some(e) = inside_results(p) {
+            return Err(e);
+        }
         if p.is_file() {
             let set = SampleSet::load(p)?;
             add(&mut side, set, p.display().to_string())?;
@@ -110,6 +119,28 @@ pub fn load_side(
         }
     }
     Ok(side)
+}
+
+/// A path inside a results directory (a scenario's folder, or a file in it) is not a side by
+/// itself; the error names the results directory to pass instead.
+fn inside_results(p: &Path) -> Option<SideError> {
+    if p.join(MANIFEST).is_file() {
+        return None;
+    }
+    let folder = if p.is_dir() { p } else { p.parent()? };
+    let parent = match folder.parent() {
+        Some(d) if d.as_os_str().is_empty() => Path::new("."),
+        Some(d) => d,
+        None => return None,
+    };
+    if !parent.join(MANIFEST).is_file() {
+        return None;
+    }
+    Some(SideError::ScenarioFolder {
+        path: p.to_path_buf(),
+        results: parent.to_path_buf(),
+        scenario: folder.file_name()?.to_string_lossy().into_owned(),
+    })
 }
 
 /// What happened to one scenario, for the exit code.

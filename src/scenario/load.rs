@@ -13,6 +13,9 @@ use toml::Spanned;
 pub const DEFAULT_DIR: &str = "scenarios";
 /// Default per-run timeout.
 pub const DEFAULT_TIMEOUT_S: f64 = 120.0;
+/// Longest accepted `timeout`: a gate workload runs for seconds to minutes, and a bound keeps
+/// absurd values (`1e20`) from overflowing `Duration` when the runner arms its timer.
+pub const MAX_TIMEOUT_S: f64 = 7.0 * 24.0 * 3600.0;
 /// The comparison needs at least this many runs per side (see docs/scenarios.md).
 pub const MIN_REPEATS: u32 = 3;
 
@@ -143,9 +146,37 @@ pub fn load_str(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
     let cx = Ctx { text, path };
     let raw: RawScenario = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        cx.err(span, e.message().trim_end().to_string())
+        cx.err(span, human_message(e.message().trim_end()))
     })?;
     convert(&cx, raw)
+}
+
+/// serde's type errors name Rust types ("invalid type: string \"five\", expected i64"); the
+/// user wrote TOML, so say it in TOML's words: "expected a whole number, found string \"five\"".
+pub(crate) fn human_message(message: &str) -> String {
+    fn expected(what: &str) -> &str {
+        match what {
+            "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64"
+            | "u128" | "usize" => "a whole number",
+            "f32" | "f64" => "a number",
+            "a sequence" => "an array",
+            "a map" => "a table",
+            w if w.starts_with("struct ") => "a table",
+            w => w,
+        }
+    }
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some((found, want)) = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.rsplit_once(", expected "))
+        {
+            return format!("expected {}, found {found}", expected(want));
+        }
+    }
+    if message == "number too large to fit in target type" {
+        return "number too large: TOML whole numbers go up to 9223372036854775807".into();
+    }
+    message.to_string()
 }
 
 struct Ctx<'a> {
@@ -324,6 +355,12 @@ fn convert_workload(
             })?;
             if secs <= 0.0 {
                 return Err(cx.at(t, "`timeout` must be greater than zero"));
+            }
+            if secs > MAX_TIMEOUT_S {
+                return Err(cx.at(
+                    t,
+                    format!("`timeout` of {secs} s is too long: the maximum is 7 days ({MAX_TIMEOUT_S} s)"),
+                ));
             }
             secs
         }

@@ -140,7 +140,11 @@ fn syntax_errors_and_semantic_errors_report_line_and_column() {
             "3:1",
             "unknown field `scrpt`, expected one of",
         ),
-        ("[workload]\nscript = 5\n", "2:10", "invalid type"),
+        (
+            "[workload]\nscript = 5\n",
+            "2:10",
+            "expected a string, found integer",
+        ),
         (
             "[workload]\nscript = \"a.py\"\nmodule = \"m\"\n",
             "3:10",
@@ -180,7 +184,7 @@ fn syntax_errors_and_semantic_errors_report_line_and_column() {
         (
             "[workload]\nscript = \"a.py\"\nenv = { A = 1 }\n",
             "3:13",
-            "invalid type",
+            "expected a string, found integer",
         ),
         (
             "[workload]\nscript = \"a.py\"\nenv = { \"A=B\" = \"x\" }\n",
@@ -280,7 +284,7 @@ fn syntax_errors_and_semantic_errors_report_line_and_column() {
         (
             &format!("{MIN}[run]\nrepeats = \"5\"\n"),
             "4:11",
-            "invalid type",
+            "expected a whole number, found string",
         ),
         (&format!("{MIN}[gate]\nmin_effect = -1.0\n"), "4:14", ">= 0"),
         (
