@@ -84,9 +84,17 @@ pub const DEFAULT_CONFIDENCE: f64 = 0.95;
 /// A function present on only one side is `new`/`gone` when its mean share there is at least
 /// this; below it the function is noise-level and reported `unchanged`.
 pub const NEW_GONE_MIN_SHARE: f64 = 0.005;
-/// A function whose raw cumulative share is at least this in every run of both sides is an
-/// entry point: its cumulative row is reported but not tested (see `compare_sets`).
-pub const ENTRY_POINT_SHARE: f64 = 0.999;
+/// A function whose raw mean cumulative share is at least this on both sides is a root frame
+/// (`<module>`, `_run_code`, a `main` wrapper): its cumulative row is neither tested nor
+/// listed. Such a row can move by at most 5 raw points, and its normalised value is close to
+/// `1 / k_r`, the scale factor itself: a test would re-test whatever the normalisation
+/// excluded as changed, and a reader saw `100.0% -> 100.0%, +17.0 pp` (see
+/// `docs/statistics.md`).
+pub const ROOT_FRAME_SHARE: f64 = 0.95;
+/// When the functions present on one side only hold at least this share of either side's
+/// samples, the sides do not measure the same code (paths recorded in another location, or
+/// a different workload) and the comparison is refused: passing it would be a silent pass.
+pub const IDENTITY_MISMATCH_SHARE: f64 = 0.5;
 /// Degrees of freedom of the variance prior. Tuned by simulation: 4 gave 1.1% wall-mode A/A
 /// false alarms, 2 over-covering intervals (97.5%); 3 keeps both in bounds.
 pub const PRIOR_DF: f64 = 3.0;
@@ -162,6 +170,13 @@ pub enum CompareError {
     },
     #[error("cannot compare scenario {baseline} with scenario {candidate}")]
     DifferentScenarios { baseline: String, candidate: String },
+    #[error("scenario {scenario}: the two sides do not profile the same functions: {:.0}% of the baseline's samples are in functions absent from the candidate and {:.0}% of the candidate's in functions absent from the baseline (refused at {:.0}%); {hint}", .gone_share * 100.0, .new_share * 100.0, IDENTITY_MISMATCH_SHARE * 100.0)]
+    IdentityMismatch {
+        scenario: String,
+        gone_share: f64,
+        new_share: f64,
+        hint: String,
+    },
 }
 
 struct GateGlobs {
@@ -387,6 +402,7 @@ pub fn compare_sets(
     let functions: Vec<&FunctionId> = index.keys().copied().collect();
     let b = shares(baseline, &index);
     let c = shares(candidate, &index);
+    check_identity(scenario, &functions, &b, &c)?;
 
     let norm = scale_factors(&b.self_, &c.self_, default_me / 2.0);
     warnings.extend(norm.warnings.iter().cloned());
@@ -405,6 +421,8 @@ pub fn compare_sets(
         min_effect: f64,
         absent: Option<Verdict>,
         tested: bool,
+        /// A root frame's cumulative row: neither tested nor listed.
+        root: bool,
         /// The cumulative row of a function that is only ever a leaf duplicates its self
         /// row: it shares the self row's test instead of counting twice in the family.
         twin_of: Option<usize>,
@@ -453,18 +471,13 @@ pub fn compare_sets(
                 }
                 _ => None,
             };
-            // An entry point is on (nearly) every sample: its normalised cumulative share is
-            // just 1 / k_r, the scale factor itself, so a test of it would re-test whatever
+            // A root frame is on (nearly) every sample: its normalised cumulative share is
+            // about 1 / k_r, the scale factor itself, so a test of it would re-test whatever
             // the normalisation excluded as changed - with the selection bias of that choice.
-            let entry_point = metric == Metric::Cumulative
-                && rb
-                    .per_run
-                    .iter()
-                    .chain(&rc.per_run)
-                    .all(|&s| s >= ENTRY_POINT_SHARE);
+            let root = is_root_frame(metric, rb.mean, rc.mean);
             let tested = absent.is_none()
                 && twin_of.is_none()
-                && !entry_point
+                && !root
                 && w.baseline_mean.max(w.candidate_mean) >= me;
             let budget = match metric {
                 Metric::SelfShare => fgate.and_then(|g| g.max_share),
@@ -481,6 +494,7 @@ pub fn compare_sets(
                 min_effect: me,
                 absent,
                 tested,
+                root,
                 twin_of,
                 budget,
                 norm_b,
@@ -558,6 +572,9 @@ pub fn compare_sets(
     let mut out = Vec::with_capacity(rows.len());
     let mut failing = false;
     for ((row, p_adjusted), tested) in rows.into_iter().zip(p_adj).zip(tested) {
+        if row.root {
+            continue;
+        }
         let (verdict, runs_needed) = match row.absent {
             Some(v) => (v, None),
             None if !tested => (Verdict::Unchanged, None),
@@ -592,8 +609,12 @@ pub fn compare_sets(
             runs_needed,
             budget: row.budget,
             budget_breached,
+            note: None,
+            carried_by: Vec::new(),
         });
     }
+    let flame = flame_data(candidate);
+    annotate_rows(&mut out, flame.as_ref());
     if norm.method == Method::MedianRatio && norm.reference < 5 {
         warnings.push(format!(
             "only {} functions have a baseline self share >= {:.1}%; the compositional correction is rough",
@@ -615,9 +636,165 @@ pub fn compare_sets(
         errors: Vec::new(),
         confidence: opts.confidence,
         functions: out,
-        flame: flame_data(candidate),
+        flame,
         reproduce: None,
     })
+}
+
+/// Step: refuse sides whose functions do not match. When the functions present on one side
+/// only hold at least [`IDENTITY_MISMATCH_SHARE`] of either side's samples (mean self
+/// shares, which sum to 1 per run), every such row would read `new`/`gone` - and those never
+/// fail the gate: a moved project or a different workload would pass silently.
+fn check_identity(
+    scenario: &str,
+    functions: &[&FunctionId],
+    b: &Shares,
+    c: &Shares,
+) -> Result<(), CompareError> {
+    let mean_self = |side: &Shares, i: usize| {
+        side.self_.iter().map(|r| r[i]).sum::<f64>() / side.self_.len().max(1) as f64
+    };
+    let one_sided = |side: &Shares, other: &Shares| {
+        let mut idx: Vec<usize> = (0..functions.len())
+            .filter(|&i| side.present[i] && !other.present[i])
+            .collect();
+        let share: f64 = idx.iter().map(|&i| mean_self(side, i)).sum();
+        idx.sort_by(|&x, &y| mean_self(side, y).total_cmp(&mean_self(side, x)));
+        (share, idx)
+    };
+    let (gone_share, gone) = one_sided(b, c);
+    let (new_share, new) = one_sided(c, b);
+    if gone_share.max(new_share) < IDENTITY_MISMATCH_SHARE {
+        return Ok(());
+    }
+    // The same qualified name under another path is the signature of a project recorded in
+    // another location (absolute paths, or paths relative to a different root).
+    let moved = gone.iter().find_map(|&g| {
+        new.iter()
+            .find(|&&n| functions[n].name == functions[g].name)
+            .map(|&n| (functions[g], functions[n]))
+    });
+    let hint = match moved {
+        Some((g, n)) => format!(
+            "the same functions appear under different paths (baseline `{g}`, candidate `{n}`): the sides were recorded in different locations. Paths are relative to the git repository, else to the scenario root (the directory holding scenarios/); re-record the baseline from this checkout (`tachygate baseline update`), or compare sides made from the same scenario definitions (--scenarios DIR)"
+        ),
+        None => {
+            let top = |idx: &[usize]| {
+                idx.first()
+                    .map_or_else(|| "none".to_string(), |&i| format!("`{}`", functions[i]))
+            };
+            format!(
+                "largest baseline-only function {}, candidate-only {}: the sides profile different workloads, or the hot code was renamed; if that is intended, re-record the baseline (`tachygate baseline update`)",
+                top(&gone),
+                top(&new)
+            )
+        }
+    };
+    Err(CompareError::IdentityMismatch {
+        scenario: scenario.to_string(),
+        gone_share,
+        new_share,
+        hint,
+    })
+}
+
+/// Step (after the verdicts): the notes that keep intervals and verdicts from contradicting
+/// each other ([`note_for`]) and the grouping of carrying callers under their causes
+/// ([`attribute_to_causes`]). Public so that hand-built reports get the same annotations.
+pub fn annotate_rows(rows: &mut [FunctionComparison], flame: Option<&FlameData>) {
+    for r in rows.iter_mut() {
+        r.note = note_for(r);
+    }
+    attribute_to_causes(rows, flame);
+}
+
+/// Whether a cumulative row belongs to a root frame ([`ROOT_FRAME_SHARE`] on both sides).
+pub fn is_root_frame(metric: Metric, baseline_mean: f64, candidate_mean: f64) -> bool {
+    metric == Metric::Cumulative && baseline_mean.min(candidate_mean) >= ROOT_FRAME_SHARE
+}
+
+/// How to read an `unchanged` row whose interval excludes zero (a real change smaller than
+/// min_effect, or a row outside the tested family), so that no report prints an interval
+/// beside a verdict that seems to contradict it.
+fn note_for(r: &FunctionComparison) -> Option<RowNote> {
+    let excludes_zero = r.ci_low > 0.0 || r.ci_high < 0.0;
+    if r.verdict != Verdict::Unchanged || !excludes_zero {
+        return None;
+    }
+    Some(if r.delta.abs() < r.min_effect {
+        RowNote::BelowMinEffect
+    } else {
+        RowNote::NotTested
+    })
+}
+
+/// Step: group callers under the functions whose own cost changed. A regressed or improved
+/// cumulative row of F is *carried* when the self changes (regressed/improved self rows) of
+/// F and of the functions below F in the candidate's stacks explain it: their sum lies
+/// inside F's interval, or leaves less than min_effect unexplained. Its verdict stays (and
+/// still gates), but it is not another cause. Without stacks (a baseline file as candidate)
+/// only F's own self change can explain its cumulative row.
+fn attribute_to_causes(rows: &mut [FunctionComparison], flame: Option<&FlameData>) {
+    let changed = |v: Verdict| matches!(v, Verdict::Regressed | Verdict::Improved);
+    let culprits: HashMap<FunctionId, f64> = rows
+        .iter()
+        .filter(|r| r.metric == Metric::SelfShare && changed(r.verdict))
+        .map(|r| (r.function.clone(), r.delta))
+        .collect();
+    if culprits.is_empty() {
+        return;
+    }
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.metric == Metric::Cumulative && changed(r.verdict))
+    {
+        let mut explaining: Vec<(FunctionId, f64)> = culprits
+            .get(&r.function)
+            .map(|d| (r.function.clone(), *d))
+            .into_iter()
+            .collect();
+        if let Some(fd) = flame {
+            for g in below(fd, &r.function) {
+                if let Some(d) = culprits.get(&g) {
+                    explaining.push((g, *d));
+                }
+            }
+        }
+        if explaining.is_empty() {
+            continue;
+        }
+        let sum: f64 = explaining.iter().map(|(_, d)| d).sum();
+        let carried = (r.ci_low <= sum && sum <= r.ci_high) || (r.delta - sum).abs() < r.min_effect;
+        if carried {
+            explaining.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+            r.carried_by = explaining.into_iter().map(|(f, _)| f).collect();
+        }
+    }
+}
+
+/// The functions that appear below `f` in any of the flame data's stacks (not `f` itself).
+fn below(fd: &FlameData, f: &FunctionId) -> Vec<FunctionId> {
+    let Some(id) = fd.functions.iter().position(|g| g == f) else {
+        return Vec::new();
+    };
+    let id = id as u32;
+    let mut seen = vec![false; fd.functions.len()];
+    for st in &fd.stacks {
+        if let Some(pos) = st.frames.iter().position(|&x| x == id) {
+            for &g in &st.frames[pos + 1..] {
+                if g != id {
+                    if let Some(s) = seen.get_mut(g as usize) {
+                        *s = true;
+                    }
+                }
+            }
+        }
+    }
+    seen.iter()
+        .enumerate()
+        .filter(|(_, s)| **s)
+        .map(|(i, _)| fd.functions[i].clone())
+        .collect()
 }
 
 /// Binomial variance of a share `m` over `n` samples (clamped away from 0 and 1 so that the

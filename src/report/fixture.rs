@@ -186,9 +186,20 @@ fn comparisons(
                 runs_needed: (verdict == Verdict::Inconclusive).then_some(24),
                 budget,
                 budget_breached: budget.is_some_and(|b| cand > b),
+                note: None,
+                carried_by: Vec::new(),
             });
         }
     }
+    // As the engine does: root frames are not listed; notes and carrying callers.
+    out.retain(|r| !crate::compare::is_root_frame(r.metric, r.baseline.mean, r.candidate.mean));
+    crate::compare::annotate_rows(
+        &mut out,
+        Some(&FlameData {
+            functions: functions.to_vec(),
+            stacks: stacks.to_vec(),
+        }),
+    );
     out.sort_by(|a, b| {
         a.function
             .cmp(&b.function)
