@@ -207,7 +207,7 @@ fn scenario(s: &ScenarioView, rows: usize, msgs: usize) -> MdScenario {
             .take(rows.max(10))
             .map(|c| {
                 let mut t = format!(
-                    "{} **{}** ({}) {} pp",
+                    "{} **{}** ({}) {}",
                     c.verdict,
                     md_text(&c.name, NAME_CHARS),
                     md_text(&c.file, NAME_CHARS),

@@ -479,32 +479,45 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
         scale(&s.functions, Metric::SelfShare),
     ];
     let all_causes = causes(s);
-    let mut fns: Vec<&FunctionComparison> =
-        s.functions.iter().filter(|f| !is_carrier(f)).collect();
-    fns.sort_by(|a, b| {
+    let order = |a: &&FunctionComparison, b: &&FunctionComparison| {
         (!a.gated, rank(a))
             .cmp(&(!b.gated, rank(b)))
             .then(b.delta.abs().total_cmp(&a.delta.abs()))
             .then(a.function.cmp(&b.function))
-    });
-    // Carrying callers go right after the rows of the cause they carry.
+    };
+    let mut fns: Vec<&FunctionComparison> =
+        s.functions.iter().filter(|f| !is_carrier(f)).collect();
+    fns.sort_by(order);
+    // Carrying callers go right after the rows of the cause they carry - unless that would
+    // move a gated row among the ungated ones (a gated caller of an ungated culprit): then
+    // it keeps its own place, still labelled as carried.
     let mut carriers: Vec<&FunctionComparison> =
         s.functions.iter().filter(|f| is_carrier(f)).collect();
-    let mut ordered: Vec<&FunctionComparison> = Vec::with_capacity(s.functions.len());
-    for (i, f) in fns.iter().enumerate() {
-        ordered.push(f);
-        if fns[i + 1..].iter().any(|g| g.function == f.function) {
-            continue;
-        }
-        if let Some(c) = all_causes.iter().find(|c| c.function == f.function) {
-            let (mine, rest): (Vec<_>, Vec<_>) = carriers
-                .into_iter()
-                .partition(|g| c.carriers.contains(&g.function));
-            ordered.extend(mine);
-            carriers = rest;
-        }
+    carriers.sort_by(order);
+    let mut ordered: Vec<&FunctionComparison> = fns.clone();
+    for g in carriers {
+        let anchor = all_causes
+            .iter()
+            .find(|c| c.carriers.contains(&g.function))
+            .and_then(|c| ordered.iter().rposition(|r| r.function == c.function))
+            .filter(|&i| ordered[i].gated == g.gated);
+        let at = match anchor {
+            Some(i) => {
+                // After the anchor's carriers already placed.
+                let mut j = i + 1;
+                while j < ordered.len() && is_carrier(ordered[j]) && ordered[j].gated == g.gated
+                {
+                    j += 1;
+                }
+                j
+            }
+            None => ordered
+                .iter()
+                .position(|r| order(&g, r) == std::cmp::Ordering::Less)
+                .unwrap_or(ordered.len()),
+        };
+        ordered.insert(at, g);
     }
-    ordered.extend(carriers);
     let fns = ordered;
     let rows: Vec<RowView> = fns
         .iter()
