@@ -310,26 +310,71 @@ impl BuiltSet {
     }
 }
 
-/// The root that makes the scenario's own files repository-relative: the git toplevel of the
-/// workload's working directory, else the scenario file's directory. Without a scenario
-/// definition, the git toplevel of the current directory (else none: paths stay absolute).
-pub fn repo_root_for(scenario: Option<&crate::scenario::Scenario>) -> Option<PathBuf> {
-    let toplevel = |dir: &Path| -> Option<PathBuf> {
-        let out = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["rev-parse", "--show-toplevel"])
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())?;
-        let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        (!s.is_empty()).then(|| PathBuf::from(s))
+/// The git toplevel containing `dir`, if any.
+fn git_toplevel(dir: &Path) -> Option<PathBuf> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (!s.is_empty()).then(|| PathBuf::from(s))
+}
+
+/// `path` made absolute and, when it exists, free of symlinks (profiles record the paths
+/// Python resolved, and `git rev-parse --show-toplevel` resolves symlinks too).
+fn absolute(path: &Path) -> PathBuf {
+    path.canonicalize()
+        .or_else(|_| std::path::absolute(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The project root of a scenario file: the directory holding the nearest enclosing
+/// `scenarios/` directory (`/p/scenarios/sub/x.toml` -> `/p`), else the file's directory.
+/// It does not depend on the current directory or on where the project lives, so function
+/// paths relative to it match when a project is recorded in one place and checked in another.
+pub fn scenario_root(scenario_file: &Path) -> PathBuf {
+    let file = absolute(scenario_file);
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    dir.ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == crate::scenario::DEFAULT_DIR))
+        .and_then(Path::parent)
+        .unwrap_or(dir)
+        .to_path_buf()
+}
+
+/// The nearest directory at or above `start` that holds a `scenarios/` directory: the project
+/// root as seen from a path inside the project (the current directory, a baselines file, a
+/// results directory).
+pub fn find_project_root(start: &Path) -> Option<PathBuf> {
+    let start = absolute(start);
+    let dir = if start.is_file() {
+        start.parent()?.to_path_buf()
+    } else {
+        start
     };
+    dir.ancestors()
+        .find(|a| a.join(crate::scenario::DEFAULT_DIR).is_dir())
+        .map(Path::to_path_buf)
+}
+
+/// The root that makes the scenario's own files portable: the git toplevel of the workload's
+/// working directory, else the scenario's project root ([`scenario_root`]: the directory
+/// holding `scenarios/`). Without a scenario definition: the git toplevel of the current
+/// directory, else the project root found above it, else none (paths stay absolute, and the
+/// comparison's identity check refuses a mismatch rather than passing it).
+pub fn repo_root_for(scenario: Option<&crate::scenario::Scenario>) -> Option<PathBuf> {
     match scenario {
-        Some(sc) => toplevel(&sc.workload.cwd).or_else(|| Some(sc.dir())),
-        None => std::env::current_dir().ok().and_then(|d| toplevel(&d)),
+        Some(sc) => git_toplevel(&sc.workload.cwd)
+            .or_else(|| Some(scenario_root(&sc.source))),
+        None => {
+            let cwd = std::env::current_dir().ok()?;
+            git_toplevel(&cwd).or_else(|| find_project_root(&cwd))
+        }
     }
 }
 
@@ -456,6 +501,21 @@ fn compact<T: Serialize + ?Sized>(v: &T) -> String {
 mod tests {
     use super::*;
     use crate::aggregate::FunctionId;
+
+    #[test]
+    fn scenario_root_is_the_directory_holding_scenarios() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().canonicalize().unwrap().join("proj");
+        std::fs::create_dir_all(root.join("scenarios/sub")).unwrap();
+        std::fs::create_dir_all(root.join("docs")).unwrap();
+        assert_eq!(scenario_root(&root.join("scenarios/x.toml")), root);
+        assert_eq!(scenario_root(&root.join("scenarios/sub/y.toml")), root);
+        // Not under a `scenarios/` directory: the file's own directory.
+        assert_eq!(scenario_root(&root.join("docs/z.toml")), root.join("docs"));
+        assert_eq!(find_project_root(&root.join("docs")), Some(root.clone()));
+        assert_eq!(find_project_root(&root), Some(root.clone()));
+        assert_eq!(find_project_root(&root.join("scenarios/sub")), Some(root));
+    }
 
     pub(crate) fn sample_set() -> SampleSet {
         let run = |a: u64, b: u64| RunAggregate {

@@ -27,7 +27,8 @@ use std::sync::Arc;
 130 interrupted."
 )]
 pub struct Args {
-    /// Scenario files or directories [default: scenarios/].
+    /// Scenario files or directories [default: the project's scenarios/, found at or above the
+    /// current directory].
     #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
     /// A scenario file or directory, like PATHS (repeatable).
@@ -42,9 +43,9 @@ pub struct Args {
     /// Run only shard K of N (see `tachygate run --shard`).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
-    /// Baselines directory.
-    #[arg(long, value_name = "DIR", default_value = "baselines")]
-    pub baselines: PathBuf,
+    /// Baselines directory [default: baselines/ beside the project's scenarios/].
+    #[arg(long, value_name = "DIR")]
+    pub baselines: Option<PathBuf>,
     /// Compare these results directories instead of running (e.g. CI shards).
     #[arg(long, value_name = "RESULTS", num_args = 1..)]
     pub from: Vec<PathBuf>,
@@ -74,7 +75,20 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         .map(str::parse::<Shard>)
         .transpose()
         .map_err(|e| usage(e.to_string()))?;
-    let scenarios = select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
+    // Defaults are the project's, not the current directory's: `check` from docs/ must run
+    // the same scenarios against the same baselines as from the root.
+    let root = std::env::current_dir()
+        .ok()
+        .and_then(|d| crate::baseline::find_project_root(&d));
+    let paths = match (&args.paths[..], &root) {
+        ([], Some(r)) => vec![r.join(crate::scenario::DEFAULT_DIR)],
+        _ => args.paths.clone(),
+    };
+    let baselines = args.baselines.clone().unwrap_or_else(|| {
+        root.as_deref()
+            .map_or_else(|| PathBuf::from("baselines"), |r| r.join("baselines"))
+    });
+    let scenarios = select_scenarios(&paths, &args.names, &args.tags, shard)?;
     if scenarios.is_empty() {
         return Err(usage("no scenarios selected".into()));
     }
@@ -83,7 +97,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     let mut baseline = Side::default();
     let mut to_run = Vec::new();
     for s in &scenarios {
-        let path = baseline_path(&args.baselines, &s.name);
+        let path = baseline_path(&baselines, &s.name);
         if !path.is_file() {
             let msg = format!(
                 "no baseline for scenario {} ({}); create it with: tachygate baseline update {}",
@@ -191,7 +205,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     if outcomes.is_empty() {
         eprintln!(
             "tachygate: nothing to check: no selected scenario has a baseline in {}",
-            args.baselines.display()
+            baselines.display()
         );
         return Ok(exit::OK);
     }

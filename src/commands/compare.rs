@@ -179,7 +179,8 @@ pub struct Args {
     #[arg(long, short = 'c', value_name = "PATH", num_args = 1..)]
     pub candidate: Vec<PathBuf>,
     /// Scenario definitions (for [gate] settings and ignore globs): a scenario file or
-    /// directory [default: scenarios/ when it exists].
+    /// directory [default: the `scenarios/` directory of the project holding the inputs, else
+    /// of the current directory].
     #[arg(long, value_name = "PATH")]
     pub scenarios: Option<PathBuf>,
     /// Only these scenarios (name or glob, repeatable).
@@ -191,23 +192,63 @@ pub struct Args {
     pub report: ReportArgs,
 }
 
-/// Scenario definitions from `dir` (or `scenarios/` when it exists), by name. A definition
-/// that fails to load is a usage error: its gate settings would silently be ignored otherwise.
+/// Where a comparison's scenario definitions came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DefinitionsSource {
+    /// `--scenarios DIR`.
+    Given(PathBuf),
+    /// `<project root>/scenarios`, the root found above an input path or the current directory.
+    Found(PathBuf),
+    /// No `scenarios/` directory above any input or the current directory.
+    None,
+}
+
+/// The scenarios directory for a comparison: `dir` when given, else `<root>/scenarios` for
+/// the first project root ([`crate::baseline::find_project_root`]) found above the candidate
+/// paths, then the baseline paths, then the current directory. Searching from the inputs
+/// first makes the gate settings those of the project the data belongs to, whatever
+/// directory the command runs in (it used to be `scenarios/` relative to the current
+/// directory, silently falling back to defaults elsewhere).
+pub fn definitions_dir(dir: Option<&Path>, inputs: &[PathBuf]) -> DefinitionsSource {
+    if let Some(d) = dir {
+        return DefinitionsSource::Given(d.to_path_buf());
+    }
+    let cwd = std::env::current_dir().ok();
+    inputs
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(cwd.as_deref())
+        .find_map(crate::baseline::find_project_root)
+        .map(|root| DefinitionsSource::Found(root.join(crate::scenario::DEFAULT_DIR)))
+        .unwrap_or(DefinitionsSource::None)
+}
+
+/// Scenario definitions by name from `source`. A definition that fails to load is a usage
+/// error: its gate settings would silently be ignored otherwise.
 pub fn load_definitions(
-    dir: Option<&Path>,
+    source: &DefinitionsSource,
 ) -> anyhow::Result<BTreeMap<String, crate::scenario::Scenario>> {
-    let dir = match dir {
-        Some(d) => d.to_path_buf(),
-        None => {
-            let d = PathBuf::from(crate::scenario::DEFAULT_DIR);
-            if !d.is_dir() {
-                return Ok(BTreeMap::new());
-            }
-            d
-        }
+    let dir = match source {
+        DefinitionsSource::Given(d) | DefinitionsSource::Found(d) => d,
+        DefinitionsSource::None => return Ok(BTreeMap::new()),
     };
-    let all = crate::scenario::discover(&[dir]).map_err(|e| usage(e.to_string()))?;
+    let all = crate::scenario::discover(std::slice::from_ref(dir))
+        .map_err(|e| usage(format!("scenario definitions: {e}")))?;
     Ok(sides::definitions(&all))
+}
+
+/// The report warning for a compared scenario that has no definition: its gate settings
+/// are the defaults, which may differ from the project's.
+fn missing_definition_warning(source: &DefinitionsSource, scenario: &str) -> String {
+    match source {
+        DefinitionsSource::Given(d) | DefinitionsSource::Found(d) => format!(
+            "no definition of scenario {scenario} in {}: default gate settings used (min_effect, focus, budgets, ignore globs); pass --scenarios DIR if it is defined elsewhere",
+            d.display()
+        ),
+        DefinitionsSource::None => format!(
+            "no scenarios/ directory found above the inputs or the current directory: scenario {scenario} is compared with default gate settings (min_effect, focus, budgets, ignore globs); pass --scenarios DIR"
+        ),
+    }
 }
 
 fn name_filter(names: &[String]) -> anyhow::Result<Option<globset::GlobSet>> {
@@ -245,7 +286,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         ));
     }
     let (label, formats, out) = args.report.resolve("compare")?;
-    let defs = load_definitions(args.scenarios.as_deref())?;
+    let inputs: Vec<PathBuf> = cand.iter().chain(&base).cloned().collect();
+    let def_source = definitions_dir(args.scenarios.as_deref(), &inputs);
+    let defs = load_definitions(&def_source)?;
     let load = |paths: &[PathBuf], which: &str| {
         sides::load_side(paths, &defs, which == "candidate")
             .map_err(|e| usage(format!("{which} side: {e}")))
@@ -276,7 +319,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         compared
             .outcomes
             .into_iter()
-            .map(|o| o.comparison)
+            .map(|o| {
+                let mut c = o.comparison;
+                if !defs.contains_key(&c.scenario) {
+                    c.warnings
+                        .push(missing_definition_warning(&def_source, &c.scenario));
+                }
+                c
+            })
             .collect(),
     );
     publish(&report, &out, &formats, g)?;

@@ -84,9 +84,17 @@ pub const DEFAULT_CONFIDENCE: f64 = 0.95;
 /// A function present on only one side is `new`/`gone` when its mean share there is at least
 /// this; below it the function is noise-level and reported `unchanged`.
 pub const NEW_GONE_MIN_SHARE: f64 = 0.005;
-/// A function whose raw cumulative share is at least this in every run of both sides is an
-/// entry point: its cumulative row is reported but not tested (see `compare_sets`).
-pub const ENTRY_POINT_SHARE: f64 = 0.999;
+/// A function whose raw mean cumulative share is at least this on both sides is a root frame
+/// (`<module>`, `_run_code`, a `main` wrapper): its cumulative row is neither tested nor
+/// listed. Such a row can move by at most 5 raw points, and its normalised value is close to
+/// `1 / k_r`, the scale factor itself: a test would re-test whatever the normalisation
+/// excluded as changed, and a reader saw `100.0% -> 100.0%, +17.0 pp` (see
+/// `docs/statistics.md`).
+pub const ROOT_FRAME_SHARE: f64 = 0.95;
+/// When the functions present on one side only hold at least this share of either side's
+/// samples, the sides do not measure the same code (paths recorded in another location, or
+/// a different workload) and the comparison is refused: passing it would be a silent pass.
+pub const IDENTITY_MISMATCH_SHARE: f64 = 0.5;
 /// Degrees of freedom of the variance prior. Tuned by simulation: 4 gave 1.1% wall-mode A/A
 /// false alarms, 2 over-covering intervals (97.5%); 3 keeps both in bounds.
 pub const PRIOR_DF: f64 = 3.0;
@@ -162,6 +170,13 @@ pub enum CompareError {
     },
     #[error("cannot compare scenario {baseline} with scenario {candidate}")]
     DifferentScenarios { baseline: String, candidate: String },
+    #[error("scenario {scenario}: the two sides do not profile the same functions: {:.0}% of the baseline's samples are in functions absent from the candidate and {:.0}% of the candidate's in functions absent from the baseline (refused at {:.0}%); {hint}", .gone_share * 100.0, .new_share * 100.0, IDENTITY_MISMATCH_SHARE * 100.0)]
+    IdentityMismatch {
+        scenario: String,
+        gone_share: f64,
+        new_share: f64,
+        hint: String,
+    },
 }
 
 struct GateGlobs {
@@ -387,6 +402,7 @@ pub fn compare_sets(
     let functions: Vec<&FunctionId> = index.keys().copied().collect();
     let b = shares(baseline, &index);
     let c = shares(candidate, &index);
+    check_identity(scenario, &functions, &b, &c)?;
 
     let norm = scale_factors(&b.self_, &c.self_, default_me / 2.0);
     warnings.extend(norm.warnings.iter().cloned());
@@ -405,6 +421,8 @@ pub fn compare_sets(
         min_effect: f64,
         absent: Option<Verdict>,
         tested: bool,
+        /// A root frame's cumulative row: neither tested nor listed.
+        root: bool,
         /// The cumulative row of a function that is only ever a leaf duplicates its self
         /// row: it shares the self row's test instead of counting twice in the family.
         twin_of: Option<usize>,
@@ -453,18 +471,13 @@ pub fn compare_sets(
                 }
                 _ => None,
             };
-            // An entry point is on (nearly) every sample: its normalised cumulative share is
-            // just 1 / k_r, the scale factor itself, so a test of it would re-test whatever
+            // A root frame is on (nearly) every sample: its normalised cumulative share is
+            // about 1 / k_r, the scale factor itself, so a test of it would re-test whatever
             // the normalisation excluded as changed - with the selection bias of that choice.
-            let entry_point = metric == Metric::Cumulative
-                && rb
-                    .per_run
-                    .iter()
-                    .chain(&rc.per_run)
-                    .all(|&s| s >= ENTRY_POINT_SHARE);
+            let root = is_root_frame(metric, rb.mean, rc.mean);
             let tested = absent.is_none()
                 && twin_of.is_none()
-                && !entry_point
+                && !root
                 && w.baseline_mean.max(w.candidate_mean) >= me;
             let budget = match metric {
                 Metric::SelfShare => fgate.and_then(|g| g.max_share),
@@ -481,6 +494,7 @@ pub fn compare_sets(
                 min_effect: me,
                 absent,
                 tested,
+                root,
                 twin_of,
                 budget,
                 norm_b,
@@ -558,6 +572,9 @@ pub fn compare_sets(
     let mut out = Vec::with_capacity(rows.len());
     let mut failing = false;
     for ((row, p_adjusted), tested) in rows.into_iter().zip(p_adj).zip(tested) {
+        if row.root {
+            continue;
+        }
         let (verdict, runs_needed) = match row.absent {
             Some(v) => (v, None),
             None if !tested => (Verdict::Unchanged, None),
@@ -592,8 +609,12 @@ pub fn compare_sets(
             runs_needed,
             budget: row.budget,
             budget_breached,
+            note: None,
+            carried_by: Vec::new(),
         });
     }
+    let flame = flame_data(candidate);
+    annotate_rows(&mut out, flame.as_ref());
     if norm.method == Method::MedianRatio && norm.reference < 5 {
         warnings.push(format!(
             "only {} functions have a baseline self share >= {:.1}%; the compositional correction is rough",
@@ -615,9 +636,165 @@ pub fn compare_sets(
         errors: Vec::new(),
         confidence: opts.confidence,
         functions: out,
-        flame: flame_data(candidate),
+        flame,
         reproduce: None,
     })
+}
+
+/// Step: refuse sides whose functions do not match. When the functions present on one side
+/// only hold at least [`IDENTITY_MISMATCH_SHARE`] of either side's samples (mean self
+/// shares, which sum to 1 per run), every such row would read `new`/`gone` - and those never
+/// fail the gate: a moved project or a different workload would pass silently.
+fn check_identity(
+    scenario: &str,
+    functions: &[&FunctionId],
+    b: &Shares,
+    c: &Shares,
+) -> Result<(), CompareError> {
+    let mean_self = |side: &Shares, i: usize| {
+        side.self_.iter().map(|r| r[i]).sum::<f64>() / side.self_.len().max(1) as f64
+    };
+    let one_sided = |side: &Shares, other: &Shares| {
+        let mut idx: Vec<usize> = (0..functions.len())
+            .filter(|&i| side.present[i] && !other.present[i])
+            .collect();
+        let share: f64 = idx.iter().map(|&i| mean_self(side, i)).sum();
+        idx.sort_by(|&x, &y| mean_self(side, y).total_cmp(&mean_self(side, x)));
+        (share, idx)
+    };
+    let (gone_share, gone) = one_sided(b, c);
+    let (new_share, new) = one_sided(c, b);
+    if gone_share.max(new_share) < IDENTITY_MISMATCH_SHARE {
+        return Ok(());
+    }
+    // The same qualified name under another path is the signature of a project recorded in
+    // another location (absolute paths, or paths relative to a different root).
+    let moved = gone.iter().find_map(|&g| {
+        new.iter()
+            .find(|&&n| functions[n].name == functions[g].name)
+            .map(|&n| (functions[g], functions[n]))
+    });
+    let hint = match moved {
+        Some((g, n)) => format!(
+            "the same functions appear under different paths (baseline `{g}`, candidate `{n}`): the sides were recorded in different locations. Paths are relative to the git repository, else to the scenario root (the directory holding scenarios/); re-record the baseline from this checkout (`tachygate baseline update`), or compare sides made from the same scenario definitions (--scenarios DIR)"
+        ),
+        None => {
+            let top = |idx: &[usize]| {
+                idx.first()
+                    .map_or_else(|| "none".to_string(), |&i| format!("`{}`", functions[i]))
+            };
+            format!(
+                "largest baseline-only function {}, candidate-only {}: the sides profile different workloads, or the hot code was renamed; if that is intended, re-record the baseline (`tachygate baseline update`)",
+                top(&gone),
+                top(&new)
+            )
+        }
+    };
+    Err(CompareError::IdentityMismatch {
+        scenario: scenario.to_string(),
+        gone_share,
+        new_share,
+        hint,
+    })
+}
+
+/// Step (after the verdicts): the notes that keep intervals and verdicts from contradicting
+/// each other ([`note_for`]) and the grouping of carrying callers under their causes
+/// ([`attribute_to_causes`]). Public so that hand-built reports get the same annotations.
+pub fn annotate_rows(rows: &mut [FunctionComparison], flame: Option<&FlameData>) {
+    for r in rows.iter_mut() {
+        r.note = note_for(r);
+    }
+    attribute_to_causes(rows, flame);
+}
+
+/// Whether a cumulative row belongs to a root frame ([`ROOT_FRAME_SHARE`] on both sides).
+pub fn is_root_frame(metric: Metric, baseline_mean: f64, candidate_mean: f64) -> bool {
+    metric == Metric::Cumulative && baseline_mean.min(candidate_mean) >= ROOT_FRAME_SHARE
+}
+
+/// How to read an `unchanged` row whose interval excludes zero (a real change smaller than
+/// min_effect, or a row outside the tested family), so that no report prints an interval
+/// beside a verdict that seems to contradict it.
+fn note_for(r: &FunctionComparison) -> Option<RowNote> {
+    let excludes_zero = r.ci_low > 0.0 || r.ci_high < 0.0;
+    if r.verdict != Verdict::Unchanged || !excludes_zero {
+        return None;
+    }
+    Some(if r.delta.abs() < r.min_effect {
+        RowNote::BelowMinEffect
+    } else {
+        RowNote::NotTested
+    })
+}
+
+/// Step: group callers under the functions whose own cost changed. A regressed or improved
+/// cumulative row of F is *carried* when the self changes (regressed/improved self rows) of
+/// F and of the functions below F in the candidate's stacks explain it: their sum lies
+/// inside F's interval, or leaves less than min_effect unexplained. Its verdict stays (and
+/// still gates), but it is not another cause. Without stacks (a baseline file as candidate)
+/// only F's own self change can explain its cumulative row.
+fn attribute_to_causes(rows: &mut [FunctionComparison], flame: Option<&FlameData>) {
+    let changed = |v: Verdict| matches!(v, Verdict::Regressed | Verdict::Improved);
+    let culprits: HashMap<FunctionId, f64> = rows
+        .iter()
+        .filter(|r| r.metric == Metric::SelfShare && changed(r.verdict))
+        .map(|r| (r.function.clone(), r.delta))
+        .collect();
+    if culprits.is_empty() {
+        return;
+    }
+    for r in rows
+        .iter_mut()
+        .filter(|r| r.metric == Metric::Cumulative && changed(r.verdict))
+    {
+        let mut explaining: Vec<(FunctionId, f64)> = culprits
+            .get(&r.function)
+            .map(|d| (r.function.clone(), *d))
+            .into_iter()
+            .collect();
+        if let Some(fd) = flame {
+            for g in below(fd, &r.function) {
+                if let Some(d) = culprits.get(&g) {
+                    explaining.push((g, *d));
+                }
+            }
+        }
+        if explaining.is_empty() {
+            continue;
+        }
+        let sum: f64 = explaining.iter().map(|(_, d)| d).sum();
+        let carried = (r.ci_low <= sum && sum <= r.ci_high) || (r.delta - sum).abs() < r.min_effect;
+        if carried {
+            explaining.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+            r.carried_by = explaining.into_iter().map(|(f, _)| f).collect();
+        }
+    }
+}
+
+/// The functions that appear below `f` in any of the flame data's stacks (not `f` itself).
+fn below(fd: &FlameData, f: &FunctionId) -> Vec<FunctionId> {
+    let Some(id) = fd.functions.iter().position(|g| g == f) else {
+        return Vec::new();
+    };
+    let id = id as u32;
+    let mut seen = vec![false; fd.functions.len()];
+    for st in &fd.stacks {
+        if let Some(pos) = st.frames.iter().position(|&x| x == id) {
+            for &g in &st.frames[pos + 1..] {
+                if g != id {
+                    if let Some(s) = seen.get_mut(g as usize) {
+                        *s = true;
+                    }
+                }
+            }
+        }
+    }
+    seen.iter()
+        .enumerate()
+        .filter(|(_, s)| **s)
+        .map(|(i, _)| fd.functions[i].clone())
+        .collect()
 }
 
 /// Binomial variance of a share `m` over `n` samples (clamped away from 0 and 1 so that the
@@ -822,7 +999,8 @@ mod tests {
     #[test]
     fn output_is_sorted_and_has_both_metrics() {
         let c = cmp(&set(&BASE), &set(&BASE), &GateSettings::default());
-        assert_eq!(c.functions.len(), 14);
+        // 7 functions x 2 metrics, less main's cumulative row (a root frame: not listed).
+        assert_eq!(c.functions.len(), 13);
         let keys: Vec<_> = c
             .functions
             .iter()
@@ -999,11 +1177,11 @@ mod tests {
             &set(&with(&[("c", 0.25)])),
             &GateSettings::default(),
         );
-        // main is on every sample: its cumulative row is not tested.
-        let main = row(&c, "main", Metric::Cumulative);
-        assert_eq!(main.verdict, Verdict::Unchanged);
-        assert_eq!(main.p_adjusted, 1.0);
-        assert!(main.delta > 0.05, "the total grew: {}", main.delta);
+        // main is on every sample: its cumulative row is neither tested nor listed.
+        assert!(c
+            .functions
+            .iter()
+            .all(|f| !(f.function.name == "main" && f.metric == Metric::Cumulative)));
         // A leaf's cumulative row shares its self row's test.
         let (s, cu) = (
             row(&c, "c", Metric::SelfShare),
@@ -1011,6 +1189,167 @@ mod tests {
         );
         assert_eq!(s.p_adjusted, cu.p_adjusted);
         assert_eq!(s.verdict, cu.verdict);
+    }
+
+    /// main -> left -> {a, b, c}, main -> right -> {d, e, f}: per-run counts and the
+    /// function-level stacks that make `right` the caller of d.
+    fn tree_set(work: &[(&str, f64)]) -> SampleSet {
+        let mut s = set(work);
+        for run in &mut s.runs {
+            let selfs: HashMap<String, u64> = run
+                .functions
+                .iter()
+                .map(|f| (f.function.name.clone(), f.self_samples))
+                .collect();
+            let count = |n: &str| selfs.get(n).copied().unwrap_or(0);
+            let left: u64 = ["a", "b", "c"].iter().map(|n| count(n)).sum();
+            let right: u64 = ["d", "e", "f"].iter().map(|n| count(n)).sum();
+            for (name, cum) in [("left", left), ("right", right)] {
+                run.functions.push(FunctionStat {
+                    function: FunctionId::new("app.py", name),
+                    self_samples: 0,
+                    cumulative_samples: cum,
+                });
+            }
+            run.functions.sort_by(|a, b| a.function.cmp(&b.function));
+            let idx = |n: &str| {
+                run.functions
+                    .iter()
+                    .position(|f| f.function.name == n)
+                    .unwrap() as u32
+            };
+            run.stacks = ["a", "b", "c", "d", "e", "f"]
+                .iter()
+                .filter(|n| count(n) > 0)
+                .map(|n| {
+                    let mid = if "abc".contains(*n) { "left" } else { "right" };
+                    StackCount {
+                        frames: vec![idx("main"), idx(mid), idx(n)],
+                        count: count(n),
+                    }
+                })
+                .collect();
+        }
+        s
+    }
+
+    #[test]
+    fn one_slowed_function_is_one_cause_with_its_caller_carrying_it() {
+        let c = cmp(
+            &tree_set(&BASE),
+            &tree_set(&with(&[("d", 0.25)])),
+            &GateSettings::default(),
+        );
+        let d = row(&c, "d", Metric::SelfShare);
+        assert_eq!(d.verdict, Verdict::Regressed);
+        let right = row(&c, "right", Metric::Cumulative);
+        assert_eq!(right.verdict, Verdict::Regressed, "{right:?}");
+        assert_eq!(right.carried_by, vec![FunctionId::new("app.py", "d")]);
+        // d's cumulative row (a leaf: the twin of its self row) is its own cause's.
+        assert_eq!(
+            row(&c, "d", Metric::Cumulative).carried_by,
+            vec![FunctionId::new("app.py", "d")]
+        );
+        let cs = causes(&c);
+        assert_eq!(cs.len(), 1, "{cs:?}");
+        assert_eq!(cs[0].function.name, "d");
+        assert_eq!(cs[0].carriers, vec![FunctionId::new("app.py", "right")]);
+        assert_eq!(gated_regressions(&c).len(), 1);
+        assert_eq!(c.status, ScenarioStatus::Fail, "the culprit still fails the gate");
+
+        // Without stacks (e.g. a baseline file as the candidate) the caller is its own cause.
+        let mut flat = tree_set(&with(&[("d", 0.25)]));
+        flat.runs.iter_mut().for_each(|r| r.stacks.clear());
+        let c = cmp(&tree_set(&BASE), &flat, &GateSettings::default());
+        assert!(row(&c, "right", Metric::Cumulative).carried_by.is_empty());
+        assert_eq!(causes(&c).len(), 2);
+    }
+
+    #[test]
+    fn a_caller_whose_change_is_not_explained_below_is_its_own_cause() {
+        // right grows through d (+10 points) while the self rows say d grew by far less:
+        // fake it by letting the caller's cumulative count exceed its children's.
+        let mut cand = tree_set(&with(&[("d", 0.25)]));
+        for run in &mut cand.runs {
+            let d_self = run
+                .functions
+                .iter()
+                .find(|f| f.function.name == "d")
+                .unwrap()
+                .self_samples;
+            // Move most of d's growth into right's own (self) time: d's self row then
+            // changes little, right's cumulative row a lot.
+            let moved = d_self / 3;
+            for f in &mut run.functions {
+                match f.function.name.as_str() {
+                    "d" => {
+                        f.self_samples -= moved;
+                        f.cumulative_samples -= moved;
+                    }
+                    "right" => f.self_samples += moved,
+                    _ => {}
+                }
+            }
+        }
+        let c = cmp(&tree_set(&BASE), &cand, &GateSettings::default());
+        let right = row(&c, "right", Metric::Cumulative);
+        assert_eq!(right.verdict, Verdict::Regressed, "{right:?}");
+        assert_eq!(row(&c, "right", Metric::SelfShare).verdict, Verdict::Regressed);
+        // right is a cause (its own time grew), counted once for both of its rows.
+        let cs = causes(&c);
+        assert_eq!(
+            cs.iter().filter(|k| k.function.name == "right").count(),
+            1,
+            "{cs:?}"
+        );
+    }
+
+    #[test]
+    fn notes_keep_unchanged_rows_from_contradicting_their_interval() {
+        let c = cmp(
+            &set(&BASE),
+            &set(&with(&[("c", 0.157)])),
+            &GateSettings::default(),
+        );
+        for f in &c.functions {
+            let excludes_zero = f.ci_low > 0.0 || f.ci_high < 0.0;
+            if f.label() == "unchanged" {
+                assert!(!excludes_zero, "{f:?}");
+            }
+            if f.note == Some(RowNote::BelowMinEffect) {
+                assert!(f.delta.abs() < f.min_effect && excludes_zero, "{f:?}");
+            }
+        }
+        // c moved by ~0.7 points: a real change smaller than min_effect.
+        let cr = row(&c, "c", Metric::SelfShare);
+        assert_eq!(cr.verdict, Verdict::Unchanged);
+        assert!(cr.ci_low > 0.0, "{cr:?}");
+        assert_eq!(cr.label(), "below min_effect");
+    }
+
+    #[test]
+    fn sides_with_different_functions_are_refused() {
+        let mut moved = set(&BASE);
+        for run in &mut moved.runs {
+            for f in &mut run.functions {
+                f.function.file = format!("/tmp/elsewhere/{}", f.function.file);
+            }
+        }
+        let e = compare_sets(&set(&BASE), &moved, &GateSettings::default(), &Default::default())
+            .unwrap_err();
+        assert!(matches!(e, CompareError::IdentityMismatch { .. }));
+        let msg = e.to_string();
+        assert!(msg.contains("different locations"), "{msg}");
+        assert!(msg.contains("100% of the baseline's samples"), "{msg}");
+
+        let other = set(&[("x", 0.5), ("y", 0.3), ("z", 0.2)]);
+        let msg = compare_sets(&set(&BASE), &other, &GateSettings::default(), &Default::default())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("different workloads"), "{msg}");
+        // A new function holding 30% is a change, not a mismatch.
+        let c = cmp(&set(&BASE), &set(&with(&[("fresh", 0.45)])), &GateSettings::default());
+        assert_eq!(row(&c, "fresh", Metric::SelfShare).verdict, Verdict::New);
     }
 
     #[test]

@@ -82,6 +82,126 @@ pub struct FunctionComparison {
     /// Absolute budget (fraction), if configured, and whether the candidate breaches it.
     pub budget: Option<f64>,
     pub budget_breached: bool,
+    /// How to read an `unchanged` verdict whose interval excludes zero (see [`RowNote`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<RowNote>,
+    /// For a regressed/improved cumulative row: the functions below it in the candidate's
+    /// stacks (or itself) whose self change explains this row's change. The row is shown
+    /// grouped under them and does not count as a regression of its own; empty when the row
+    /// is a cause itself (or for self rows).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub carried_by: Vec<FunctionId>,
+}
+
+/// Why an `unchanged` row's interval may exclude zero without contradicting its verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowNote {
+    /// Significant, but smaller than min_effect: a real but negligible change.
+    BelowMinEffect,
+    /// Not in the tested family (e.g. below min_effect on both sides).
+    NotTested,
+}
+
+impl FunctionComparison {
+    /// The verdict as a reader should see it: never `unchanged` beside an interval that
+    /// excludes zero (that reads as a contradiction); `below min_effect` / `not tested`
+    /// instead.
+    pub fn label(&self) -> &'static str {
+        match (self.verdict, self.note) {
+            (Verdict::Unchanged, Some(RowNote::BelowMinEffect)) => "below min_effect",
+            (Verdict::Unchanged, Some(RowNote::NotTested)) => "not tested",
+            (v, _) => v.as_str(),
+        }
+    }
+
+    /// A regressed/improved row explained by a change elsewhere (or by its own self row).
+    pub fn is_carried(&self) -> bool {
+        !self.carried_by.is_empty()
+    }
+}
+
+/// One cause of change in a scenario: a function whose own cost changed (its self row is
+/// regressed or improved), or a cumulative row whose change no self change below it
+/// explains; with the callers' cumulative rows that merely carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    pub function: FunctionId,
+    /// `regressed` or `improved`.
+    pub verdict: Verdict,
+    /// Whether the cause can fail the gate (any of its own rows is gated).
+    pub gated: bool,
+    /// Its own rows' change (percentage points of the baseline's total, normalised): the
+    /// self row's when it has one, else the cumulative row's.
+    pub delta: f64,
+    /// Callers whose cumulative rows carry this change (not counted separately).
+    pub carriers: Vec<FunctionId>,
+}
+
+/// The causes of a scenario's regressions and improvements, largest change first: each
+/// culprit once, its carrying callers grouped under it. Counting these (not rows) gives
+/// "1 regression" for one slowed function, not one per caller.
+pub fn causes(s: &ScenarioComparison) -> Vec<Cause> {
+    let mut out: Vec<Cause> = Vec::new();
+    let changed = |f: &FunctionComparison| matches!(f.verdict, Verdict::Regressed | Verdict::Improved);
+    // Own causes: changed rows that are not carried by something else.
+    for f in s.functions.iter().filter(|f| changed(f)) {
+        let own = f.carried_by.is_empty() || f.carried_by == [f.function.clone()];
+        if !own {
+            continue;
+        }
+        match out
+            .iter_mut()
+            .find(|c| c.function == f.function && c.verdict == f.verdict)
+        {
+            Some(c) => {
+                c.gated |= f.gated;
+                if f.metric == Metric::SelfShare {
+                    c.delta = f.delta;
+                }
+            }
+            None => out.push(Cause {
+                function: f.function.clone(),
+                verdict: f.verdict,
+                gated: f.gated,
+                delta: f.delta,
+                carriers: Vec::new(),
+            }),
+        }
+    }
+    // Carriers, under the largest of their culprits.
+    for f in s.functions.iter().filter(|f| changed(f)) {
+        if f.carried_by.is_empty() || f.carried_by == [f.function.clone()] {
+            continue;
+        }
+        let target = out
+            .iter_mut()
+            .filter(|c| f.carried_by.contains(&c.function))
+            .max_by(|a, b| a.delta.abs().total_cmp(&b.delta.abs()));
+        if let Some(c) = target.filter(|c| c.function != f.function) {
+            // A gated caller carrying an ungated culprit still fails the gate (through its
+            // own row), so the cause counts as gated.
+            c.gated |= f.gated;
+            if !c.carriers.contains(&f.function) {
+                c.carriers.push(f.function.clone());
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.verdict, !a.gated)
+            .cmp(&(b.verdict, !b.gated))
+            .then(b.delta.abs().total_cmp(&a.delta.abs()))
+            .then(a.function.cmp(&b.function))
+    });
+    out
+}
+
+/// Regression causes that can fail the gate.
+pub fn gated_regressions(s: &ScenarioComparison) -> Vec<Cause> {
+    causes(s)
+        .into_iter()
+        .filter(|c| c.gated && c.verdict == Verdict::Regressed)
+        .collect()
 }
 
 /// Description of one side of a comparison.

@@ -1,10 +1,11 @@
 //! The compact text table `check` / `compare` / `ab` print per scenario: what failed the gate
 //! first, then other changes; `--verbose` adds unchanged and inconclusive rows.
 //!
-//! Shares are shown as measured (raw means); `delta` and its interval are after the
-//! compositional correction, in percentage points of the baseline's samples - so a row can
-//! read `12.0% -> 10.1%, delta +0.0`: the function did the same work, its share shrank because
-//! something else grew.
+//! Shares are shown as measured (raw means) with their raw difference, beside the normalised
+//! change and its interval (after the compositional correction, in percentage points of the
+//! baseline's samples) - so a row reads `12.0% -> 10.1%, raw -1.9, normalised +0.0`: the
+//! function did the same work, its share shrank because something else grew. A line under
+//! the table says so. Callers that merely carry a culprit's change are indented under it.
 
 use super::model::*;
 use std::fmt::Write as _;
@@ -47,12 +48,16 @@ fn shown(f: &FunctionComparison, verbose: bool) -> bool {
 }
 
 fn verdict_text(f: &FunctionComparison) -> String {
-    let mut v = f.verdict.as_str().to_uppercase();
+    let mut v = f.label().to_uppercase();
     if f.verdict == Verdict::Regressed && !f.gated {
         v.push_str(" (not gated)");
     }
     if let Some(n) = f.runs_needed {
         let _ = write!(v, " (~{n} runs/side)");
+    }
+    if f.is_carried() && f.carried_by != [f.function.clone()] {
+        let names: Vec<&str> = f.carried_by.iter().map(|g| g.name.as_str()).collect();
+        let _ = write!(v, ", carried by {}", names.join(", "));
     }
     if f.budget_breached {
         let _ = write!(
@@ -68,6 +73,71 @@ fn verdict_text(f: &FunctionComparison) -> String {
         );
     }
     v
+}
+
+/// The line under every table: what the two change columns mean.
+pub const DELTA_LEGEND: &str = "raw = candidate share - baseline share; normalised = change of the function's own cost in points of the baseline's total (when one function grows every other share shrinks; normalising removes that), with its interval";
+
+/// A carrying caller: shown indented under the function whose change it carries.
+fn is_carrier(f: &FunctionComparison) -> bool {
+    f.is_carried() && f.carried_by != [f.function.clone()]
+}
+
+/// "1 regression (gamma +9.1 pp; 2 callers carry it)": changes counted by cause.
+pub fn cause_summary(s: &ScenarioComparison) -> Option<String> {
+    let causes = causes(s);
+    if causes.is_empty() {
+        return None;
+    }
+    let mut parts = Vec::new();
+    for (v, one, many) in [
+        (Verdict::Regressed, "regression", "regressions"),
+        (Verdict::Improved, "improvement", "improvements"),
+    ] {
+        let list: Vec<&Cause> = causes.iter().filter(|c| c.verdict == v).collect();
+        if list.is_empty() {
+            continue;
+        }
+        let carriers: usize = list.iter().map(|c| c.carriers.len()).sum();
+        let names: Vec<String> = list
+            .iter()
+            .take(3)
+            .map(|c| format!("{} {} pp", c.function.name, pp(c.delta)))
+            .collect();
+        let more = if list.len() > 3 { ", …" } else { "" };
+        let carried = match carriers {
+            0 => String::new(),
+            1 => "; 1 caller carries it".to_string(),
+            n => format!("; {n} callers carry it"),
+        };
+        parts.push(format!(
+            "{} {} ({}{more}{carried})",
+            list.len(),
+            if list.len() == 1 { one } else { many },
+            names.join(", ")
+        ));
+    }
+    Some(parts.join(", "))
+}
+
+fn write_row(out: &mut String, f: &FunctionComparison, indent: &str) {
+    let metric = match f.metric {
+        Metric::SelfShare => "self",
+        Metric::Cumulative => "cum",
+    };
+    let delta = format!("{} [{}, {}]", pp(f.delta), pp(f.ci_low), pp(f.ci_high));
+    let width = NAME_WIDTH - indent.chars().count();
+    let _ = writeln!(
+        out,
+        "  {indent}{:<width$} {:<6} {:>8} {:>9} {:>6}  {:<22} {}",
+        shorten(&f.function.to_string(), width),
+        metric,
+        pct(f.baseline.mean),
+        pct(f.candidate.mean),
+        pp(f.raw_delta),
+        delta,
+        verdict_text(f)
+    );
 }
 
 /// One scenario as text.
@@ -90,36 +160,54 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
     for e in &s.errors {
         let _ = writeln!(out, "  error: {e}");
     }
-    let mut rows: Vec<&FunctionComparison> =
-        s.functions.iter().filter(|f| shown(f, verbose)).collect();
+    if let Some(c) = cause_summary(s) {
+        let _ = writeln!(out, "  {c}");
+    }
+    let mut rows: Vec<&FunctionComparison> = s
+        .functions
+        .iter()
+        .filter(|f| shown(f, verbose) && !is_carrier(f))
+        .collect();
     rows.sort_by(|a, b| {
         rank(a)
             .cmp(&rank(b))
             .then(b.delta.abs().total_cmp(&a.delta.abs()))
             .then(a.function.cmp(&b.function))
     });
-    if !rows.is_empty() {
+    let causes = causes(s);
+    let mut carriers: Vec<&FunctionComparison> =
+        s.functions.iter().filter(|f| is_carrier(f)).collect();
+    if !rows.is_empty() || !carriers.is_empty() {
         let _ = writeln!(
             out,
-            "  {:<NAME_WIDTH$} {:<6} {:>8} {:>9}  {:<22} verdict",
-            "function", "metric", "baseline", "candidate", "delta [CI] pp"
+            "  {:<NAME_WIDTH$} {:<6} {:>8} {:>9} {:>6}  {:<22} verdict",
+            "function", "metric", "baseline", "candidate", "raw", "normalised [CI] pp"
         );
-        for f in &rows {
-            let metric = match f.metric {
-                Metric::SelfShare => "self",
-                Metric::Cumulative => "cum",
+        for (i, f) in rows.iter().enumerate() {
+            write_row(&mut out, f, "");
+            // After a cause's last own row, the callers that carry its change.
+            let last_of_function = rows[i + 1..].iter().all(|g| g.function != f.function);
+            if !last_of_function {
+                continue;
+            }
+            let Some(cause) = causes.iter().find(|c| c.function == f.function) else {
+                continue;
             };
-            let delta = format!("{} [{}, {}]", pp(f.delta), pp(f.ci_low), pp(f.ci_high));
-            let _ = writeln!(
-                out,
-                "  {:<NAME_WIDTH$} {:<6} {:>8} {:>9}  {:<22} {}",
-                shorten(&f.function.to_string(), NAME_WIDTH),
-                metric,
-                pct(f.baseline.mean),
-                pct(f.candidate.mean),
-                delta,
-                verdict_text(f)
-            );
+            let mut mine: Vec<&FunctionComparison> = carriers
+                .iter()
+                .copied()
+                .filter(|g| cause.carriers.contains(&g.function))
+                .collect();
+            mine.sort_by(|a, b| b.candidate.mean.total_cmp(&a.candidate.mean));
+            carriers.retain(|g| !cause.carriers.contains(&g.function));
+            for g in mine {
+                write_row(&mut out, g, "↳ ");
+            }
+        }
+        // Carriers whose cause is not shown (cannot happen with the default ranks; kept so
+        // that no row disappears).
+        for g in carriers {
+            write_row(&mut out, g, "↳ ");
         }
     }
     let hidden: Vec<&FunctionComparison> =
@@ -135,8 +223,11 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
             hidden.len() - inconclusive,
             inconclusive
         );
-    } else if rows.is_empty() && s.errors.is_empty() {
+    } else if s.functions.is_empty() && s.errors.is_empty() {
         let _ = writeln!(out, "  (no functions)");
+    }
+    if !s.functions.is_empty() {
+        let _ = writeln!(out, "  {DELTA_LEGEND}");
     }
     for w in &s.warnings {
         let _ = writeln!(out, "  warning: {w}");
@@ -144,7 +235,8 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
     out
 }
 
-/// The whole report as text, ending with the overall status line.
+/// The whole report as text, ending with the overall status line (which counts regressions
+/// by cause: one slowed function is one regression, however many callers carry it).
 pub fn render(report: &ComparisonReport, verbose: bool) -> String {
     let mut out = String::new();
     for s in &report.scenarios {
@@ -152,9 +244,20 @@ pub fn render(report: &ComparisonReport, verbose: bool) -> String {
         out.push('\n');
     }
     let count = |st: ScenarioStatus| report.scenarios.iter().filter(|s| s.status == st).count();
+    let causes: Vec<Cause> = report.scenarios.iter().flat_map(gated_regressions).collect();
+    let carriers: usize = causes.iter().map(|c| c.carriers.len()).sum();
+    let regressions = match (causes.len(), carriers) {
+        (0, _) => String::new(),
+        (n, 0) => format!("; {n} gated regression{}", if n == 1 { "" } else { "s" }),
+        (n, k) => format!(
+            "; {n} gated regression{} ({k} carrying caller{} not counted)",
+            if n == 1 { "" } else { "s" },
+            if k == 1 { "" } else { "s" }
+        ),
+    };
     let _ = writeln!(
         out,
-        "{}: {} scenario(s): {} pass, {} fail, {} error",
+        "{}: {} scenario(s): {} pass, {} fail, {} error{regressions}",
         match report.status {
             OverallStatus::Pass => "PASS",
             OverallStatus::Fail => "FAIL",
@@ -197,6 +300,8 @@ mod tests {
             runs_needed: None,
             budget: None,
             budget_breached: false,
+            note: None,
+            carried_by: Vec::new(),
         }
     }
 

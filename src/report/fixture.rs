@@ -170,7 +170,7 @@ fn comparisons(
                 delta,
                 ci_low: lo,
                 ci_high: hi,
-                raw_delta: delta * (1.0 + (rng.f64() - 0.5) * 0.1),
+                raw_delta: 0.0, // set from the summaries below
                 p_value: if verdict == Verdict::Unchanged {
                     0.2 + rng.f64() * 0.7
                 } else {
@@ -186,9 +186,23 @@ fn comparisons(
                 runs_needed: (verdict == Verdict::Inconclusive).then_some(24),
                 budget,
                 budget_breached: budget.is_some_and(|b| cand > b),
+                note: None,
+                carried_by: Vec::new(),
             });
         }
     }
+    for r in &mut out {
+        r.raw_delta = r.candidate.mean - r.baseline.mean;
+    }
+    // As the engine does: root frames are not listed; notes and carrying callers.
+    out.retain(|r| !crate::compare::is_root_frame(r.metric, r.baseline.mean, r.candidate.mean));
+    crate::compare::annotate_rows(
+        &mut out,
+        Some(&FlameData {
+            functions: functions.to_vec(),
+            stacks: stacks.to_vec(),
+        }),
+    );
     out.sort_by(|a, b| {
         a.function
             .cmp(&b.function)

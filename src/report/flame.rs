@@ -1,6 +1,11 @@
 //! The differential flame graph's data: the candidate's function-level stacks merged into a
-//! tree, each function tagged with its cumulative change, serialised compactly for the page's
-//! script (which only lays the tree out and draws it).
+//! tree, each function tagged with its change, serialised compactly for the page's script
+//! (which only lays the tree out and draws it).
+//!
+//! Frames are coloured by the function's **self** change: the functions whose own cost
+//! changed stand out, and their callers - whose cumulative share merely contains the change -
+//! stay neutral, outlined as carriers. Coloured by cumulative change, `main` was painted as
+//! dark as the culprit.
 //!
 //! Stacks come from a file: frame indices are checked against the function table and stacks
 //! with an out-of-range index are dropped, never indexed blindly.
@@ -25,14 +30,18 @@ pub struct FlameBuilt {
 #[derive(Serialize)]
 struct FlameJson<'a> {
     total: u64,
-    /// Per function: `[name, file, delta text or "", verdict or "", colour class -3..3]`.
+    /// Per function: `[name, file, self change text or "", self verdict or "", colour class
+    /// -3..3 (from the self change), cumulative change text or "", cumulative verdict or "",
+    /// role: "culprit" (own cost changed), "carrier" (carries a culprit's change) or ""]`.
     #[serde(rename = "fn")]
-    functions: Vec<(String, String, String, &'a str, i8)>,
+    functions: Vec<FlameFn<'a>>,
     /// Flat preorder `[parent, function, samples, ...]`; node 0 is the root (`parent` and
     /// `function` -1), parents always precede their children.
     n: Vec<i64>,
     dropped_stacks: usize,
 }
+
+type FlameFn<'a> = (String, String, String, &'a str, i8, String, &'a str, &'static str);
 
 struct Node {
     func: u32,
@@ -146,29 +155,40 @@ pub fn build(data: &FlameData, comparisons: &[FunctionComparison]) -> FlameBuilt
             todo.push((c, me));
         }
     }
-    let by_id: HashMap<_, _> = comparisons
-        .iter()
-        .filter(|c| c.metric == Metric::Cumulative)
-        .map(|c| (&c.function, c))
-        .collect();
+    let by_metric = |m: Metric| -> HashMap<_, _> {
+        comparisons
+            .iter()
+            .filter(|c| c.metric == m)
+            .map(|c| (&c.function, c))
+            .collect()
+    };
+    let (selfs, cums) = (by_metric(Metric::SelfShare), by_metric(Metric::Cumulative));
     let functions = data
         .functions
         .iter()
-        .map(|f| match by_id.get(f) {
-            Some(c) => (
+        .map(|f| {
+            let s = selfs.get(f);
+            let c = cums.get(f);
+            let changed = |r: &&FunctionComparison| {
+                matches!(r.verdict, Verdict::Regressed | Verdict::Improved)
+            };
+            let role = if s.is_some_and(changed) {
+                "culprit"
+            } else if c.is_some_and(|c| changed(c) && c.is_carried()) {
+                "carrier"
+            } else {
+                ""
+            };
+            (
                 clean_line(&f.name, 300),
                 clean_line(&f.file, 300),
-                pp(c.delta),
-                c.verdict.as_str(),
-                colour(c),
-            ),
-            None => (
-                clean_line(&f.name, 300),
-                clean_line(&f.file, 300),
-                String::new(),
-                "",
-                0,
-            ),
+                s.map(|s| pp(s.delta)).unwrap_or_default(),
+                s.map_or("", |s| s.label()),
+                s.map_or(0, |s| colour(s)),
+                c.map(|c| pp(c.delta)).unwrap_or_default(),
+                c.map_or("", |c| c.label()),
+                role,
+            )
         })
         .collect();
     let json = FlameJson {
@@ -191,6 +211,26 @@ pub fn build(data: &FlameData, comparisons: &[FunctionComparison]) -> FlameBuilt
 mod tests {
     use super::*;
     use crate::aggregate::{FunctionId, StackCount};
+
+    #[test]
+    fn frames_are_coloured_by_self_change_and_carriers_are_marked() {
+        let fixture = crate::report::fixture::sample_report();
+        let s = &fixture.scenarios[0];
+        let b = build(s.flame.as_ref().unwrap(), &s.functions);
+        let v: serde_json::Value = serde_json::from_str(&b.json).unwrap();
+        let fns = v["fn"].as_array().unwrap();
+        let culprits: Vec<&serde_json::Value> =
+            fns.iter().filter(|f| f[7] == "culprit").collect();
+        assert!(!culprits.is_empty(), "{fns:?}");
+        for f in &culprits {
+            assert_ne!(f[4], 0, "a culprit is coloured: {f:?}");
+        }
+        for f in fns.iter().filter(|f| f[7] == "carrier") {
+            // Its own cost did not change: neutral colour, only the outline says "carries".
+            assert!(f[3] != "regressed" && f[3] != "improved", "{f:?}");
+        }
+        assert!(fns.iter().any(|f| f[7] == "carrier"), "{fns:?}");
+    }
 
     fn data() -> FlameData {
         FlameData {

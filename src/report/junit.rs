@@ -9,7 +9,7 @@ use super::render_template;
 use super::sanitize::xml_clean;
 use super::view::{ci, metric_str, pct, pp};
 use super::ReportError;
-use crate::compare::{ComparisonReport, ScenarioStatus, Verdict};
+use crate::compare::{gated_regressions, ComparisonReport, ScenarioStatus, Verdict};
 use serde::Serialize;
 
 const TEMPLATE: &str = include_str!("templates/junit.xml");
@@ -30,21 +30,39 @@ pub fn render(report: &ComparisonReport) -> Result<String, ReportError> {
     let mut cases = Vec::new();
     for s in &report.scenarios {
         let mut details = Vec::new();
-        let (mut regressions, mut breaches) = (0usize, 0usize);
+        // Regressions are counted by cause: a slowed function once, its carrying callers
+        // listed under it but not counted again.
+        let regressions = gated_regressions(s).len();
+        let mut breaches = 0usize;
+        let mut regressed: Vec<&crate::compare::FunctionComparison> = s
+            .functions
+            .iter()
+            .filter(|f| f.gated && f.verdict == Verdict::Regressed)
+            .collect();
+        let carrier = |f: &crate::compare::FunctionComparison| {
+            f.is_carried() && f.carried_by != [f.function.clone()]
+        };
+        regressed.sort_by_key(|f| carrier(f));
+        for f in regressed {
+            let carried = if carrier(f) {
+                let names: Vec<&str> = f.carried_by.iter().map(|g| g.name.as_str()).collect();
+                format!(" (carried by {}; not counted again)", names.join(", "))
+            } else {
+                String::new()
+            };
+            details.push(clean(&format!(
+                "regressed: {} ({}) {}: {} -> {}, raw {}, change {} {}{carried}",
+                f.function.name,
+                f.function.file,
+                metric_str(f.metric),
+                pct(f.baseline.mean),
+                pct(f.candidate.mean),
+                pp(f.raw_delta),
+                pp(f.delta),
+                ci(f.ci_low, f.ci_high)
+            )));
+        }
         for f in s.functions.iter().filter(|f| f.gated) {
-            if f.verdict == Verdict::Regressed {
-                regressions += 1;
-                details.push(clean(&format!(
-                    "regressed: {} ({}) {}: {} -> {}, change {} {}",
-                    f.function.name,
-                    f.function.file,
-                    metric_str(f.metric),
-                    pct(f.baseline.mean),
-                    pct(f.candidate.mean),
-                    pp(f.delta),
-                    ci(f.ci_low, f.ci_high)
-                )));
-            }
             if f.budget_breached {
                 breaches += 1;
                 details.push(clean(&format!(

@@ -21,6 +21,7 @@ struct MdRow {
     metric: &'static str,
     base: String,
     cand: String,
+    raw: String,
     delta: String,
     ci: String,
     p: String,
@@ -57,6 +58,7 @@ struct MdScenario {
     fence: String,
     confidence: String,
     min_effect: String,
+    causes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -72,6 +74,7 @@ struct MdView {
     scenarios_omitted: usize,
     truncated: bool,
     confidence: String,
+    delta_legend: &'static str,
 }
 
 fn status_badge(s: &str) -> &'static str {
@@ -82,34 +85,45 @@ fn status_badge(s: &str) -> &'static str {
     }
 }
 
-fn verdict_badge(v: &str, breached: bool) -> String {
-    let base = match v {
+fn verdict_badge(r: &RowView) -> String {
+    let mut out = match r.label {
         "regressed" => "🔴 regressed",
         "improved" => "🟢 improved",
         "inconclusive" => "⚪ inconclusive",
         "new" => "🆕 new",
         "gone" => "➖ gone",
+        "below min_effect" => "below min_effect",
+        "not tested" => "not tested",
         _ => "unchanged",
-    };
-    if breached {
-        format!("{base}, 💸 over budget")
-    } else {
-        base.to_string()
     }
+    .to_string();
+    if let Some(by) = &r.carried_by {
+        out.push_str(&format!(", carried by {}", md_text(by, NAME_CHARS)));
+    }
+    if r.breached {
+        out.push_str(", 💸 over budget");
+    }
+    out
 }
 
 fn md_row(scenario: &str, r: &RowView) -> MdRow {
     MdRow {
         scenario: md_text(scenario, NAME_CHARS),
-        name: md_text(&r.name_full, NAME_CHARS),
+        // A carrying caller is marked so it reads as grouped under the row above it.
+        name: format!(
+            "{}{}",
+            if r.carried_by.is_some() { "↳ " } else { "" },
+            md_text(&r.name_full, NAME_CHARS)
+        ),
         file: md_text(&r.file_full, NAME_CHARS),
         metric: r.metric,
         base: r.base_s.clone(),
         cand: r.cand_s.clone(),
+        raw: r.raw_s.clone(),
         delta: r.delta_s.clone(),
         ci: r.ci_s.clone(),
         p: r.p_s.clone(),
-        verdict: verdict_badge(r.verdict, r.breached),
+        verdict: verdict_badge(r),
     }
 }
 
@@ -187,6 +201,32 @@ fn scenario(s: &ScenarioView, rows: usize, msgs: usize) -> MdScenario {
         reproduce,
         confidence: s.confidence.clone(),
         min_effect: s.min_effect.clone(),
+        causes: s
+            .causes
+            .iter()
+            .take(rows.max(10))
+            .map(|c| {
+                let mut t = format!(
+                    "{} **{}** ({}) {}",
+                    c.verdict,
+                    md_text(&c.name, NAME_CHARS),
+                    md_text(&c.file, NAME_CHARS),
+                    c.delta_s
+                );
+                if !c.gated {
+                    t.push_str(", not gated");
+                }
+                if !c.carriers.is_empty() {
+                    let names: Vec<String> =
+                        c.carriers.iter().map(|k| md_text(k, NAME_CHARS)).collect();
+                    t.push_str(&format!(
+                        "; carried by its callers (not counted again): {}",
+                        names.join(", ")
+                    ));
+                }
+                t
+            })
+            .collect(),
     }
 }
 
@@ -232,6 +272,7 @@ fn md_view(v: &ReportView, (rows, msgs, scen): (usize, usize, usize), truncated:
         scenarios_omitted: v.scenarios.len().saturating_sub(scen),
         truncated,
         confidence,
+        delta_legend: super::view::DELTA_LEGEND,
     }
 }
 

@@ -112,7 +112,9 @@ fn html_has_a_row_per_comparison_and_flame_data_per_scenario() {
     let flames = r.scenarios.iter().filter(|s| s.flame.is_some()).count();
     assert_eq!(count(&html, "<script type=\"application/json\""), flames);
     assert!(html.contains("class=\"banner banner-error\""));
-    assert!(html.contains("1 regression, 1 budget breach, 1 scenario could not be measured"));
+    assert!(html.contains(
+        "1 regression (1 carrying caller grouped under it), 1 budget breach, 1 scenario could not be measured"
+    ));
     // The errored scenario's errors and the reproduce command are shown.
     assert!(html.contains("No module named &#39;app.plugins&#39;"));
     assert!(html.contains("tachygate run --scenario checkout_flow"));
@@ -157,7 +159,7 @@ fn html_source_links_use_candidate_commit_and_skip_non_repository_files() {
 }
 
 #[test]
-fn flame_json_embeds_cumulative_deltas_and_colours() {
+fn flame_json_colours_by_self_change_and_marks_carriers() {
     let r = sample_report();
     let html = render(&r, Format::Html).unwrap();
     let start = html
@@ -167,16 +169,26 @@ fn flame_json_embeds_cumulative_deltas_and_colours() {
     let body = &body[body.find('>').unwrap() + 1..body.find("</script>").unwrap()];
     let v: serde_json::Value = serde_json::from_str(body).unwrap();
     let fns = v["fn"].as_array().unwrap();
-    let totals = fns
+    // Colour and role follow the self change: the function whose own cost grew is red and
+    // outlined; its caller, whose cumulative share merely contains it, is a carrier.
+    let money = fns
         .iter()
-        .find(|f| f[0] == "compute_totals")
-        .expect("compute_totals in flame data");
-    assert_eq!(totals[3], "regressed");
+        .find(|f| f[0] == "Money.__add__")
+        .expect("Money.__add__ in flame data");
+    assert_eq!(money[3], "regressed");
+    assert_eq!(money[7], "culprit");
     assert!(
-        totals[4].as_i64().unwrap() > 0,
-        "regression must be red: {totals}"
+        money[4].as_i64().unwrap() > 0,
+        "regression must be red: {money}"
     );
-    let enc = fns.iter().find(|f| f[0] == "JSONEncoder.encode").unwrap();
+    let totals = fns.iter().find(|f| f[0] == "compute_totals").unwrap();
+    assert_eq!(totals[6], "regressed", "cumulative verdict kept: {totals}");
+    assert_eq!(totals[7], "carrier", "{totals}");
+    assert_eq!(totals[4], 0, "a carrier is not painted as a culprit: {totals}");
+    let enc = fns
+        .iter()
+        .find(|f| f[0] == "JSONEncoder.iterencode")
+        .unwrap();
     assert!(
         enc[4].as_i64().unwrap() < 0,
         "improvement must be blue: {enc}"

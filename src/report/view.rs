@@ -4,8 +4,8 @@
 
 use super::sanitize::{clean_line, url_path};
 use crate::compare::{
-    ComparisonReport, FunctionComparison, Metric, OverallStatus, ScenarioComparison,
-    ScenarioStatus, SideInfo, Verdict,
+    causes, gated_regressions, ComparisonReport, FunctionComparison, Metric, OverallStatus,
+    ScenarioComparison, ScenarioStatus, SideInfo, Verdict,
 };
 use serde::Serialize;
 
@@ -44,14 +44,30 @@ pub struct ScenarioView {
     pub settings: Vec<SettingView>,
     pub counts: Vec<CountView>,
     pub rows: Vec<RowView>,
+    /// Gated regression causes (carrying callers not counted).
     pub n_regressions: usize,
     pub n_breaches: usize,
+    /// What changed, by cause, each with the callers that carry it.
+    pub causes: Vec<CauseView>,
+    /// What the two change columns mean.
+    pub delta_legend: &'static str,
     pub min_effect: String,
     pub reproduce: Option<String>,
     /// Flame data as JSON safe to embed in a `<script>` element.
     pub flame_json: Option<String>,
     pub flame_nodes: usize,
     pub flame_pruned: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CauseView {
+    pub verdict: &'static str,
+    pub name: String,
+    pub file: String,
+    pub delta_s: String,
+    pub gated: bool,
+    /// Carrying callers' names.
+    pub carriers: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,10 +116,18 @@ pub struct RowView {
     pub cand_s: String,
     pub delta: f64,
     pub delta_s: String,
+    /// Raw change of the mean share (before normalisation).
+    pub raw_s: String,
     pub ci_s: String,
     pub p: f64,
     pub p_s: String,
+    /// Verdict key (CSS class, sorting).
     pub verdict: &'static str,
+    /// What the reader sees: `below min_effect` rather than `unchanged` beside an interval
+    /// that excludes zero.
+    pub label: &'static str,
+    /// For a carrying caller: the names of the functions whose change it carries.
+    pub carried_by: Option<String>,
     pub rank: u8,
     pub budget_s: Option<String>,
     pub breached: bool,
@@ -393,10 +417,19 @@ fn row(f: &FunctionComparison, scale: f64, links: Option<&SourceLinks<'_>>) -> R
         cand_s: pct(f.candidate.mean),
         delta: sort_key(f.delta),
         delta_s: pp(f.delta),
+        raw_s: pp(f.raw_delta),
         ci_s: ci(f.ci_low, f.ci_high),
         p: sort_key(f.p_adjusted),
         p_s: pvalue(f.p_adjusted),
         verdict: f.verdict.as_str(),
+        label: f.label(),
+        carried_by: is_carrier(f).then(|| {
+            f.carried_by
+                .iter()
+                .map(|g| line(&g.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }),
         rank: rank(f),
         budget_s: f.budget.map(pct),
         breached: f.budget_breached,
@@ -404,6 +437,14 @@ fn row(f: &FunctionComparison, scale: f64, links: Option<&SourceLinks<'_>>) -> R
         bar: bar(f, scale),
     }
 }
+
+/// A caller row that carries another function's change (not its own cause).
+fn is_carrier(f: &FunctionComparison) -> bool {
+    f.is_carried() && f.carried_by != [f.function.clone()]
+}
+
+/// The line under every function table.
+pub const DELTA_LEGEND: &str = "Raw: candidate share − baseline share. Change: the function's own cost in percentage points of the baseline's total, after normalisation (when one function grows, every other share shrinks; normalising removes that), with its interval. Rows marked ↳ are callers whose cumulative change is carried by the function named.";
 
 /// A number for `data-*` sort attributes: finite, and rounded so it prints short (the
 /// table has thousands of rows).
@@ -437,13 +478,47 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
         scale(&s.functions, Metric::Cumulative),
         scale(&s.functions, Metric::SelfShare),
     ];
-    let mut fns: Vec<&FunctionComparison> = s.functions.iter().collect();
-    fns.sort_by(|a, b| {
+    let all_causes = causes(s);
+    let order = |a: &&FunctionComparison, b: &&FunctionComparison| {
         (!a.gated, rank(a))
             .cmp(&(!b.gated, rank(b)))
             .then(b.delta.abs().total_cmp(&a.delta.abs()))
             .then(a.function.cmp(&b.function))
-    });
+    };
+    let mut fns: Vec<&FunctionComparison> =
+        s.functions.iter().filter(|f| !is_carrier(f)).collect();
+    fns.sort_by(order);
+    // Carrying callers go right after the rows of the cause they carry - unless that would
+    // move a gated row among the ungated ones (a gated caller of an ungated culprit): then
+    // it keeps its own place, still labelled as carried.
+    let mut carriers: Vec<&FunctionComparison> =
+        s.functions.iter().filter(|f| is_carrier(f)).collect();
+    carriers.sort_by(order);
+    let mut ordered: Vec<&FunctionComparison> = fns.clone();
+    for g in carriers {
+        let anchor = all_causes
+            .iter()
+            .find(|c| c.carriers.contains(&g.function))
+            .and_then(|c| ordered.iter().rposition(|r| r.function == c.function))
+            .filter(|&i| ordered[i].gated == g.gated);
+        let at = match anchor {
+            Some(i) => {
+                // After the anchor's carriers already placed.
+                let mut j = i + 1;
+                while j < ordered.len() && is_carrier(ordered[j]) && ordered[j].gated == g.gated
+                {
+                    j += 1;
+                }
+                j
+            }
+            None => ordered
+                .iter()
+                .position(|r| order(&g, r) == std::cmp::Ordering::Less)
+                .unwrap_or(ordered.len()),
+        };
+        ordered.insert(at, g);
+    }
+    let fns = ordered;
     let rows: Vec<RowView> = fns
         .iter()
         .map(|f| {
@@ -455,6 +530,8 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
             row(f, sc, links.as_ref())
         })
         .collect();
+    // Regressions and improvements count causes (a slowed function once, not once per
+    // caller); carrying callers get their own chip so no row goes uncounted.
     let mut counts = Vec::new();
     for v in [
         Verdict::Regressed,
@@ -464,18 +541,48 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
         Verdict::Gone,
         Verdict::Unchanged,
     ] {
-        let n = s
-            .functions
-            .iter()
-            .filter(|f| f.gated && f.verdict == v)
-            .count();
+        let n = match v {
+            Verdict::Regressed | Verdict::Improved => all_causes
+                .iter()
+                .filter(|c| c.gated && c.verdict == v)
+                .count(),
+            _ => s
+                .functions
+                .iter()
+                .filter(|f| f.gated && f.verdict == v)
+                .count(),
+        };
         if n > 0 {
             counts.push(CountView {
                 verdict: v.as_str(),
                 count: n,
             });
         }
+        if v == Verdict::Improved {
+            let carried = s
+                .functions
+                .iter()
+                .filter(|f| f.gated && is_carrier(f))
+                .count();
+            if carried > 0 {
+                counts.push(CountView {
+                    verdict: "carried",
+                    count: carried,
+                });
+            }
+        }
     }
+    let cause_views: Vec<CauseView> = all_causes
+        .iter()
+        .map(|c| CauseView {
+            verdict: c.verdict.as_str(),
+            name: line(&c.function.name),
+            file: line(&c.function.file),
+            delta_s: pp(c.delta),
+            gated: c.gated,
+            carriers: c.carriers.iter().map(|g| line(&g.name)).collect(),
+        })
+        .collect();
     let min_effect = s
         .functions
         .iter()
@@ -508,11 +615,9 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
         sides,
         settings: settings(s.baseline.as_ref(), s.candidate.as_ref()),
         counts,
-        n_regressions: s
-            .functions
-            .iter()
-            .filter(|f| f.gated && f.verdict == Verdict::Regressed)
-            .count(),
+        n_regressions: gated_regressions(s).len(),
+        causes: cause_views,
+        delta_legend: DELTA_LEGEND,
         n_breaches: s
             .functions
             .iter()
@@ -553,9 +658,24 @@ pub fn report_view(report: &ComparisonReport) -> ReportView {
     };
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let n_carriers: usize = report
+        .scenarios
+        .iter()
+        .flat_map(gated_regressions)
+        .map(|c| c.carriers.len())
+        .sum();
     let mut parts = Vec::new();
     if n_regressions > 0 {
-        parts.push(plural(n_regressions, "regression", "regressions"));
+        let mut p = plural(n_regressions, "regression", "regressions");
+        if n_carriers > 0 {
+            p.push_str(&format!(
+                " ({} carrying {} grouped under {})",
+                n_carriers,
+                if n_carriers == 1 { "caller" } else { "callers" },
+                if n_regressions == 1 { "it" } else { "them" }
+            ));
+        }
+        parts.push(p);
     }
     if n_breaches > 0 {
         parts.push(plural(n_breaches, "budget breach", "budget breaches"));

@@ -150,9 +150,17 @@
     if (f) { lines.push(String(f[1])); }
     lines.push(v + " samples, " + share + "% of the candidate's samples");
     if (f && f[2]) {
-      lines.push("cumulative change: " + f[2] + " (" + f[3] + ")");
+      lines.push("self change: " + f[2] + " (" + f[3] + ")");
     } else if (i !== 0) {
-      lines.push("cumulative change: not compared");
+      lines.push("self change: not compared");
+    }
+    if (f && f[5]) {
+      lines.push("cumulative change: " + f[5] + " (" + f[6] + ")");
+    }
+    if (f && f[7] === "culprit") {
+      lines.push("its own cost changed");
+    } else if (f && f[7] === "carrier") {
+      lines.push("carries a change of a function below it");
     }
     return lines;
   };
@@ -163,7 +171,9 @@
     r.setAttribute("y", y);
     r.setAttribute("width", w.toFixed(1));
     r.setAttribute("height", ROW - 1);
-    r.setAttribute("class", cls);
+    var f = this.fns[this.func[i]];
+    var role = i !== 0 && f && f[7] ? " " + f[7] : "";
+    r.setAttribute("class", cls + role);
     r.setAttribute("data-i", i);
     this.svg.appendChild(r);
     if (w > 40) {
