@@ -51,4 +51,6 @@ pub enum Command {
     Calibrate(commands::calibrate::Args),
     /// Re-render reports from saved comparison data.
     Report(commands::report::Args),
+    /// Set a Python project up: a starter scenario and a GitHub Actions workflow.
+    Init(commands::init::Args),
 }

@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod check;
 pub mod compare;
 pub mod doctor;
+pub mod init;
 pub mod inspect;
 pub mod list;
 pub mod report;
@@ -44,5 +45,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Ab(a) => ab::run(a, g),
         Command::Calibrate(a) => calibrate::run(a, g),
         Command::Report(a) => report::run(a, g),
+        Command::Init(a) => init::run(a, g),
     }
 }
