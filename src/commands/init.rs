@@ -208,7 +208,9 @@ fn portable_rel(dir: &Path, script: &Path) -> anyhow::Result<String> {
 fn check_module(m: &str) -> anyhow::Result<String> {
     let ok = !m.is_empty()
         && m.split('.').all(|part| {
-            part.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            part.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
                 && part.chars().all(|c| c.is_alphanumeric() || c == '_')
         });
     if ok {
@@ -383,7 +385,10 @@ mod tests {
             Target::Script("b/my bench!.py".into()).default_name(),
             "my-bench-"
         );
-        assert_eq!(Target::Module("pkg.bench".into()).default_name(), "pkg.bench");
+        assert_eq!(
+            Target::Module("pkg.bench".into()).default_name(),
+            "pkg.bench"
+        );
     }
 
     #[test]
