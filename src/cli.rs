@@ -73,6 +73,8 @@ pub enum Command {
     Completions(commands::completions::CompletionsArgs),
     /// Print the man page, or write one page per subcommand into a directory.
     Man(commands::completions::ManArgs),
+    /// Set a Python project up: a starter scenario and a GitHub Actions workflow.
+    Init(commands::init::Args),
 }
 
 impl Cli {

@@ -260,7 +260,7 @@ fn missing_python_flag_is_a_usage_error() {
         .arg(common::data_dir().join("scenarios/ok"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("provision-python.sh"));
+        .stderr(predicates::str::contains("uv python install 3.15"));
 }
 
 #[test]

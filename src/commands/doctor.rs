@@ -58,18 +58,24 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         failed: false,
         quiet: g.quiet,
     };
+    let located = python::locate(args.python.as_deref(), None);
     match python::discover(args.python.as_deref(), None) {
         Ok(py) => {
+            let origin = located.map(|(_, o)| o).unwrap_or("the search");
             r.ok(
                 "interpreter",
-                format!("CPython {} at {}", py.short_version(), py.path.display()),
+                format!(
+                    "CPython {} at {} (from {origin})",
+                    py.short_version(),
+                    py.path.display()
+                ),
             );
             match python_can(&py, "import profiling.sampling, _remote_debugging") {
                 Ok(()) => r.ok("profiling.sampling", "importable"),
                 Err(e) => r.fail(
                     "profiling.sampling",
                     format!("cannot import: {e}"),
-                    "use a CPython 3.15+ build with the _remote_debugging module (scripts/provision-python.sh)",
+                    "use a CPython 3.15+ build with the _remote_debugging module (python.org, uv, pyenv and actions/setup-python builds have it)",
                 ),
             }
             match python_can(&py, "try:\n    import compression.zstd\nexcept ImportError:\n    import _zstd\n") {
@@ -77,7 +83,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                 Err(e) => r.fail(
                     "zstd",
                     format!("the interpreter has no zstd support: {e}"),
-                    "install an interpreter built with libzstd (the provisioned one has it: scripts/provision-python.sh)",
+                    "use a CPython 3.15 built with libzstd (python.org, uv and actions/setup-python builds are; from source, install libzstd-dev first)",
                 ),
             }
             check_ptrace(&mut r);
@@ -104,16 +110,38 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             }
         }
         Err(e) => {
-            r.fail(
-                "interpreter",
-                e.to_string(),
-                "scripts/provision-python.sh, or --python /path/to/python3.15",
-            );
+            r.fail("interpreter", e.to_string(), python::HOW_TO_INSTALL);
+            // Without an explicit choice, show what the search found and why each was refused.
+            if args.python.is_none() && std::env::var_os("TACHYGATE_PYTHON").is_none() {
+                for p in python::search(&python::SearchEnv::from_process()) {
+                    let why = match &p.result {
+                        Ok(i) => format!("CPython {} (usable)", i.short_version()),
+                        Err(e) => short_reason(e),
+                    };
+                    println!(
+                        "      found {} ({}): {why}",
+                        p.candidate.path.display(),
+                        p.candidate.origin
+                    );
+                }
+            }
             check_ptrace(&mut r);
         }
     }
     check_disk(&mut r, &args.results);
     Ok(if r.failed { exit::USAGE } else { exit::OK })
+}
+
+/// One clause per refused candidate (the full errors repeat the install advice).
+fn short_reason(e: &python::PythonError) -> String {
+    match e {
+        python::PythonError::TooOld { version, .. } => format!("Python {version}, too old"),
+        python::PythonError::NoProfiler { stderr, .. } => {
+            format!("no profiling.sampling ({stderr})")
+        }
+        python::PythonError::Launch { source, .. } => format!("cannot run it ({source})"),
+        python::PythonError::NotFound => "not found".into(),
+    }
 }
 
 fn check_ptrace(r: &mut Report) {

@@ -9,6 +9,7 @@ pub mod check;
 pub mod compare;
 pub mod completions;
 pub mod doctor;
+pub mod init;
 pub mod inspect;
 pub mod list;
 pub mod report;
@@ -48,5 +49,6 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Report(a) => report::run(a, g),
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
+        Command::Init(a) => init::run(a, g),
     }
 }
