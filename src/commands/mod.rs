@@ -10,6 +10,7 @@ pub mod compare;
 pub mod doctor;
 pub mod inspect;
 pub mod list;
+pub mod paired;
 pub mod report;
 pub mod run;
 
