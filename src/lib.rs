@@ -17,6 +17,7 @@ pub mod cli;
 pub mod commands;
 pub mod compare;
 pub mod fsutil;
+pub mod git;
 pub mod profile;
 pub mod python;
 pub mod report;

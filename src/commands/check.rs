@@ -61,6 +61,14 @@ pub struct Args {
     /// A scenario without a baseline is an error (exit 2) instead of being skipped.
     #[arg(long)]
     pub require_baselines: bool,
+    /// Paired gate: run this revision (e.g. the PR's merge base) interleaved with the candidate
+    /// on this machine and compare the two; no baselines are read.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["from", "require_baselines"])]
+    pub base: Option<String>,
+    /// With --base: the candidate revision [default: the working tree, uncommitted changes
+    /// included].
+    #[arg(long, value_name = "REV", requires = "base")]
+    pub head: Option<String>,
     #[command(flatten)]
     pub gate: GateArgs,
     #[command(flatten)]
@@ -68,6 +76,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+    if args.base.is_some() {
+        return super::paired::check(args, g);
+    }
     let (label, formats, out) = args.report.resolve("check")?;
     let shard = args
         .shard

@@ -12,6 +12,7 @@ pub mod doctor;
 pub mod init;
 pub mod inspect;
 pub mod list;
+pub mod paired;
 pub mod report;
 pub mod run;
 

@@ -17,6 +17,7 @@
 
 mod env;
 mod health;
+mod prepare;
 mod process;
 mod progress;
 mod record;
@@ -24,6 +25,7 @@ mod results;
 
 pub use env::{git_state, Host};
 pub use health::{error_rate_from_stdout, profile_health, ProfileHealth};
+pub use prepare::PreparedCache;
 pub use progress::{NoProgress, Progress, TerminalProgress, Verbosity};
 pub use record::*;
 pub use results::{load_results, ResultsManifest, ScenarioRuns, MANIFEST};
@@ -92,6 +94,8 @@ pub struct RunOptions {
     pub interrupt: Option<std::sync::Arc<AtomicBool>>,
     /// Between SIGTERM and SIGKILL when a run is stopped.
     pub kill_grace: Duration,
+    /// `[prepare]` commands already run; share it between calls that must not repeat them.
+    pub prepared: PreparedCache,
 }
 
 impl RunOptions {
@@ -105,6 +109,7 @@ impl RunOptions {
             jobs: 1,
             interrupt: None,
             kill_grace: Duration::from_secs(2),
+            prepared: PreparedCache::default(),
         }
     }
 
@@ -273,9 +278,23 @@ impl Shared<'_> {
             scenario: s.name.clone(),
             records: Vec::new(),
         };
-        let python = match self.interpreter(s) {
+        // Before the interpreter: the command may create it (a venv named by `python`).
+        let base_python = crate::python::locate(self.opts.python.as_deref(), None).map(|p| p.0);
+        let prepared = self.opts.prepared.ensure(
+            s,
+            base_python.as_deref(),
+            &dir.join("prepare.log"),
+            self.opts.interrupt.as_deref(),
+            self.opts.kill_grace,
+        );
+        let python = match prepared
+            .map_err(|message| RunOutcome::PrepareFailed { message })
+            .and_then(|()| {
+                self.interpreter(s)
+                    .map_err(|message| RunOutcome::InterpreterError { message })
+            }) {
             Ok(p) => p,
-            Err(message) => {
+            Err(outcome) => {
                 // Nothing can run; one record says why.
                 let now = chrono::Utc::now();
                 let record = RunRecord {
@@ -292,7 +311,7 @@ impl Shared<'_> {
                         cores: self.host.cores,
                         ..Environment::default()
                     },
-                    outcome: RunOutcome::InterpreterError { message },
+                    outcome,
                     profile: None,
                     exit_status: None,
                     wall_time_s: 0.0,
@@ -469,6 +488,9 @@ impl Shared<'_> {
         let mut command = std::process::Command::new(&argv[0]);
         command.args(&argv[1..]).current_dir(&s.workload.cwd);
         command.envs(&s.workload.env);
+        if let Some(pp) = python_path(s) {
+            command.env("PYTHONPATH", pp);
+        }
         if !s.workload.env.contains_key("PYTHONHASHSEED") {
             command.env("PYTHONHASHSEED", "0");
         }
@@ -578,6 +600,26 @@ impl Shared<'_> {
         }
         Ok((argv, a))
     }
+}
+
+/// `PYTHONPATH` for the workload: the scenario's `pythonpath` entries first, then whatever
+/// `PYTHONPATH` it would otherwise get (its `env`, else tachygate's own environment). `None`:
+/// leave it alone.
+fn python_path(s: &Scenario) -> Option<std::ffi::OsString> {
+    if s.workload.pythonpath.is_empty() {
+        return None;
+    }
+    let existing = match s.workload.env.get("PYTHONPATH") {
+        Some(v) => Some(std::ffi::OsString::from(v)),
+        None => std::env::var_os("PYTHONPATH"),
+    };
+    let entries = s
+        .workload
+        .pythonpath
+        .iter()
+        .map(PathBuf::from)
+        .chain(existing.iter().flat_map(std::env::split_paths));
+    std::env::join_paths(entries).ok()
 }
 
 /// Removes the files of an earlier run of this scenario into the same directory (`--out` or
@@ -723,6 +765,7 @@ pub fn describe(o: &RunOutcome) -> String {
             interval_us,
         } => format!("sampler stalls: p99 gap {p99_gap_us:.0} µs vs interval {interval_us:.0} µs"),
         RunOutcome::BadProfile { message } => format!("bad profile: {message}"),
+        RunOutcome::PrepareFailed { message } => message.clone(),
         RunOutcome::Interrupted => "interrupted".into(),
     }
 }
@@ -892,6 +935,21 @@ mod tests {
             } => assert!(stderr_tail.ends_with("ValueError: boom")),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn pythonpath_entries_come_before_the_scenarios_own_pythonpath() {
+        let s = crate::scenario::load_str(
+            "[workload]\nscript = \"a.py\"\npythonpath = [\"../src\", \"lib\"]\nenv = { PYTHONPATH = \"/x:/y\" }\n",
+            Path::new("/p/scen/s.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            python_path(&s).unwrap(),
+            std::ffi::OsString::from("/p/src:/p/scen/lib:/x:/y")
+        );
+        let plain = scenario();
+        assert_eq!(python_path(&plain), None);
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub enum RunOutcome {
     BadProfile {
         message: String,
     },
+    /// The scenario's `[prepare]` command failed, so nothing ran.
+    PrepareFailed {
+        message: String,
+    },
     Interrupted,
 }
 

@@ -2,7 +2,9 @@
 //! into a [`Scenario`]. Every error names the file and, when it concerns a value, its
 //! `line:col`, and says what is allowed.
 
-use super::raw::{RawFunctionGate, RawGate, RawRun, RawSampler, RawScenario, RawWorkload};
+use super::raw::{
+    RawFunctionGate, RawGate, RawPrepare, RawRun, RawSampler, RawScenario, RawWorkload,
+};
 use super::*;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -18,6 +20,8 @@ pub const DEFAULT_TIMEOUT_S: f64 = 120.0;
 pub const MAX_TIMEOUT_S: f64 = 7.0 * 24.0 * 3600.0;
 /// The comparison needs at least this many runs per side (see docs/scenarios.md).
 pub const MIN_REPEATS: u32 = 3;
+/// Default limit for a `[prepare]` command (creating a venv and installing into it).
+pub const DEFAULT_PREPARE_TIMEOUT_S: f64 = 600.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
@@ -127,6 +131,23 @@ pub fn preflight(s: &Scenario) -> Result<(), ScenarioError> {
             "working directory {} does not exist (`cwd` is relative to the scenario file)",
             s.workload.cwd.display()
         )));
+    }
+    // A `[prepare]` command may create them (a build directory).
+    for p in s.workload.pythonpath.iter().filter(|_| s.prepare.is_none()) {
+        if !p.is_dir() {
+            return Err(fail(format!(
+                "`pythonpath` directory {} does not exist (entries are relative to the scenario file: a `src/` next to `scenarios/` is \"../src\")",
+                p.display()
+            )));
+        }
+    }
+    if let Some(p) = &s.prepare {
+        if !p.cwd.is_dir() {
+            return Err(fail(format!(
+                "`[prepare]` working directory {} does not exist (`cwd` is relative to the scenario file)",
+                p.cwd.display()
+            )));
+        }
     }
     Ok(())
 }
@@ -250,6 +271,10 @@ fn convert(cx: &Ctx, raw: RawScenario) -> Result<Scenario, ScenarioError> {
     let sampler = convert_sampler(cx, raw.sampler.as_ref())?;
     let run = convert_run(cx, raw.run.as_ref())?;
     let gate = convert_gate(cx, raw.gate.as_ref())?;
+    let prepare = match &raw.prepare {
+        Some(p) => Some(convert_prepare(cx, p, &dir, &workload.cwd)?),
+        None => None,
+    };
     Ok(Scenario {
         name,
         description: raw.description,
@@ -259,6 +284,7 @@ fn convert(cx: &Ctx, raw: RawScenario) -> Result<Scenario, ScenarioError> {
         sampler,
         run,
         gate,
+        prepare,
     })
 }
 
@@ -347,24 +373,18 @@ fn convert_workload(
         .python
         .as_ref()
         .map(|p| normalize(&dir.join(p.get_ref())));
-    let timeout_s = match &raw.timeout {
-        None => DEFAULT_TIMEOUT_S,
-        Some(t) => {
-            let secs = seconds(t.get_ref()).ok_or_else(|| {
-                cx.at(t, "`timeout` must be a duration like \"60s\", \"2m\" or \"1m 30s\", or a number of seconds")
-            })?;
-            if secs <= 0.0 {
-                return Err(cx.at(t, "`timeout` must be greater than zero"));
-            }
-            if secs > MAX_TIMEOUT_S {
-                return Err(cx.at(
-                    t,
-                    format!("`timeout` of {secs} s is too long: the maximum is 7 days ({MAX_TIMEOUT_S} s)"),
-                ));
-            }
-            secs
+    let mut pythonpath = Vec::new();
+    for p in &raw.pythonpath {
+        let v = p.get_ref();
+        if v.trim().is_empty() || v.contains(':') || v.contains('\0') {
+            return Err(cx.at(
+                p,
+                format!("`pythonpath` entry {v:?} must be one non-empty directory (no `:`); give several entries as a list, e.g. [\"../src\", \"../lib\"]"),
+            ));
         }
-    };
+        pythonpath.push(normalize(&dir.join(v)));
+    }
+    let timeout_s = timeout(cx, raw.timeout.as_ref(), DEFAULT_TIMEOUT_S)?;
     let expect_exit = match &raw.expect_exit {
         None => 0,
         Some(e) => {
@@ -381,8 +401,82 @@ fn convert_workload(
         cwd,
         env,
         python,
+        pythonpath,
         timeout_s,
         expect_exit,
+    })
+}
+
+fn timeout(cx: &Ctx, t: Option<&Spanned<toml::Value>>, default: f64) -> Result<f64, ScenarioError> {
+    let Some(t) = t else { return Ok(default) };
+    let secs = seconds(t.get_ref()).ok_or_else(|| {
+        cx.at(
+            t,
+            "`timeout` must be a duration like \"60s\", \"2m\" or \"1m 30s\", or a number of seconds",
+        )
+    })?;
+    if secs <= 0.0 {
+        return Err(cx.at(t, "`timeout` must be greater than zero"));
+    }
+    if secs > MAX_TIMEOUT_S {
+        return Err(cx.at(
+            t,
+            format!("`timeout` of {secs} s is too long: the maximum is 7 days ({MAX_TIMEOUT_S} s)"),
+        ));
+    }
+    Ok(secs)
+}
+
+fn convert_prepare(
+    cx: &Ctx,
+    p: &Spanned<RawPrepare>,
+    dir: &Path,
+    workload_cwd: &Path,
+) -> Result<Prepare, ScenarioError> {
+    const HELP: &str = "`command` is a shell command string (run with `sh -c`) or a list of program and arguments, e.g. command = \"python3.15 -m venv --without-pip .venv\"";
+    let raw = p.get_ref();
+    let Some(c) = &raw.command else {
+        return Err(cx.at(p, format!("`[prepare]` needs a `command`; {HELP}")));
+    };
+    let command = match c.get_ref() {
+        toml::Value::String(s) if !s.trim().is_empty() => {
+            vec!["sh".to_string(), "-c".to_string(), s.clone()]
+        }
+        toml::Value::Array(items) if !items.is_empty() => {
+            let mut argv = Vec::new();
+            for i in items {
+                match i {
+                    toml::Value::String(s) if !s.is_empty() => argv.push(s.clone()),
+                    _ => {
+                        return Err(cx.at(
+                            c,
+                            format!(
+                                "every element of `command` must be a non-empty string; {HELP}"
+                            ),
+                        ))
+                    }
+                }
+            }
+            argv
+        }
+        _ => {
+            return Err(cx.at(
+                c,
+                format!("`command` is empty or not a string/list; {HELP}"),
+            ))
+        }
+    };
+    if command.iter().any(|a| a.contains('\0')) {
+        return Err(cx.at(c, "`command` contains a NUL byte"));
+    }
+    let cwd = match &raw.cwd {
+        Some(d) => normalize(&dir.join(d.get_ref())),
+        None => workload_cwd.to_path_buf(),
+    };
+    Ok(Prepare {
+        command,
+        cwd,
+        timeout_s: timeout(cx, raw.timeout.as_ref(), DEFAULT_PREPARE_TIMEOUT_S)?,
     })
 }
 

@@ -13,11 +13,11 @@ mod model;
 mod raw;
 mod select;
 
-pub(crate) use load::relative_to;
 pub use load::{
     discover, load_file, load_str, parse_rate, preflight, ScenarioError, DEFAULT_DIR,
-    DEFAULT_TIMEOUT_S, MIN_REPEATS,
+    DEFAULT_PREPARE_TIMEOUT_S, DEFAULT_TIMEOUT_S, MIN_REPEATS,
 };
+pub(crate) use load::{normalize as normalize_path, relative_to};
 pub use model::*;
 pub use select::{select, Filter, Shard};
 
@@ -44,7 +44,7 @@ impl Scenario {
             Target::Script(p) => serde_json::json!({ "script": rel(p) }),
             Target::Module(m) => serde_json::json!({ "module": m }),
         };
-        let canonical = serde_json::json!({
+        let mut canonical = serde_json::json!({
             "v": 1,
             "name": self.name,
             "target": target,
@@ -55,6 +55,15 @@ impl Scenario {
             "expect_exit": self.workload.expect_exit,
             "sampler": self.sampler,
         });
+        // Only when set, so that scenarios without them keep their fingerprints (and their
+        // committed baselines stay comparable).
+        if !self.workload.pythonpath.is_empty() {
+            let pp: Vec<String> = self.workload.pythonpath.iter().map(|p| rel(p)).collect();
+            canonical["pythonpath"] = serde_json::json!(pp);
+        }
+        if let Some(p) = &self.prepare {
+            canonical["prepare"] = serde_json::json!({ "command": p.command, "cwd": rel(&p.cwd) });
+        }
         let mut h = Sha256::new();
         h.update(canonical.to_string().as_bytes());
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()

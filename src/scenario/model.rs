@@ -85,6 +85,10 @@ pub struct Workload {
     pub env: BTreeMap<String, String>,
     /// Interpreter named by the scenario, if any (resolved path).
     pub python: Option<PathBuf>,
+    /// Absolute directories prepended to `PYTHONPATH` (resolved relative to the scenario
+    /// file, so each checkout of a paired comparison imports its own `src/`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pythonpath: Vec<PathBuf>,
     pub timeout_s: f64,
     pub expect_exit: i32,
 }
@@ -171,4 +175,18 @@ pub struct Scenario {
     pub sampler: SamplerSettings,
     pub run: RunSettings,
     pub gate: GateSettings,
+    /// A command run once before the scenario's runs (per checkout in a paired comparison).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepare: Option<Prepare>,
+}
+
+/// `[prepare]`: sets a checkout up for profiling (build an extension, create `.venv`, install
+/// the project into it) before any of its runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prepare {
+    /// argv; a TOML string becomes `["sh", "-c", string]`.
+    pub command: Vec<String>,
+    /// Absolute working directory (default: the workload's `cwd`).
+    pub cwd: PathBuf,
+    pub timeout_s: f64,
 }

@@ -18,6 +18,7 @@ pub(crate) struct RawScenario {
     pub sampler: Option<RawSampler>,
     pub run: Option<RawRun>,
     pub gate: Option<RawGate>,
+    pub prepare: Option<Spanned<RawPrepare>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -31,8 +32,18 @@ pub(crate) struct RawWorkload {
     #[serde(default)]
     pub env: BTreeMap<String, Spanned<String>>,
     pub python: Option<Spanned<String>>,
+    #[serde(default)]
+    pub pythonpath: Vec<Spanned<String>>,
     pub timeout: Option<Spanned<toml::Value>>,
     pub expect_exit: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPrepare {
+    pub command: Option<Spanned<toml::Value>>,
+    pub cwd: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Debug, Deserialize)]

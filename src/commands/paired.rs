@@ -1,0 +1,552 @@
+//! Paired comparisons of two revisions on this machine, now: the machinery behind
+//! `tachygate check --base REV` (the paired gate) and `tachygate ab`.
+//!
+//! The base revision is checked out with `git worktree add --detach` into a temporary
+//! directory (removed afterwards, also on error and Ctrl-C); the candidate is another worktree
+//! (`--head REV`, `ab`'s HEAD) or the working tree itself, uncommitted changes included. Each
+//! side loads its scenarios from its own checkout, so every relative path in a scenario
+//! (`script`, `cwd`, `python`, `pythonpath`, `[prepare] cwd`) resolves inside that side. Each
+//! scenario's repeats run interleaved base, head, base, head, ... so that drift and background
+//! load hit both sides alike: the measured load and session effects on these machines shift
+//! shares by points, more than many regressions.
+//!
+//! After the runs, each side's profiles must show that it ran its own files: a project file
+//! (neither standard library nor site-packages) profiled from the *other* checkout, or the same
+//! absolute file on both sides, means both sides measured one copy of the code (an absolute
+//! `PYTHONPATH`, an editable install of one checkout) and the comparison is refused (exit 2).
+
+use super::compare::{publish, usage};
+use super::{exit, run::INTERRUPTED, ExitError};
+use crate::baseline::sample_set_from_runs;
+use crate::cli::Global;
+use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
+use crate::compare::{build_report, error_comparison, CompareOptions};
+use crate::git::{self, Worktrees};
+use crate::run::{self, PreparedCache, RunOptions, ScenarioRuns, TerminalProgress};
+use crate::scenario::{self, Filter, Scenario, ScenarioError, Shard};
+use anyhow::Context;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// What to compare and how; filled from `check --base` or `ab` arguments.
+pub struct Request {
+    pub base_rev: String,
+    /// `None`: the working tree (uncommitted changes included).
+    pub head_rev: Option<String>,
+    /// Scenario files or directories; relative ones against `paths_root`.
+    pub paths: Vec<PathBuf>,
+    /// `true`: relative `paths` are relative to the repository root (`ab --path`); `false`:
+    /// to the current directory (`check`).
+    pub paths_from_repo_root: bool,
+    pub names: Vec<String>,
+    pub tags: Vec<String>,
+    pub shard: Option<Shard>,
+    pub repeats: Option<u32>,
+    pub python: Option<PathBuf>,
+    pub results: Option<PathBuf>,
+    pub label: String,
+}
+
+/// One side of the pair.
+struct Checkout {
+    /// `base` or `head`: also the results subdirectory.
+    name: &'static str,
+    /// For messages: a short commit id, or "working tree".
+    describe: String,
+    /// Canonical root of this side's checkout.
+    root: PathBuf,
+    scenarios: BTreeMap<String, Scenario>,
+}
+
+/// The result of a paired comparison, before reporting.
+pub enum Paired {
+    Compared(Vec<Outcome>),
+    /// No scenario exists in both revisions.
+    NothingInCommon,
+    Interrupted,
+}
+
+/// Runs both sides interleaved and compares them; outcomes carry refusals for scenarios whose
+/// sides did not profile their own code.
+pub fn compare_revisions(
+    req: &Request,
+    opts: &CompareOptions,
+    g: &Global,
+) -> anyhow::Result<Paired> {
+    let cwd = std::env::current_dir().context("current directory")?;
+    let repo = git::toplevel(&cwd).map_err(|e| usage(e.to_string()))?;
+    let repo = std::fs::canonicalize(&repo).unwrap_or(repo);
+    let base_commit =
+        git::resolve_commit(&repo, &req.base_rev).map_err(|e| usage(e.to_string()))?;
+    let head_commit = match &req.head_rev {
+        Some(r) => Some(git::resolve_commit(&repo, r).map_err(|e| usage(e.to_string()))?),
+        None => None,
+    };
+    if let Some(p) = &req.python {
+        crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+    }
+    // Relative scenario paths, as seen from the repository root.
+    let rel_paths: Vec<PathBuf> = if req.paths.is_empty() {
+        let here = cwd.join(scenario::DEFAULT_DIR);
+        vec![repo_relative(&repo, &here)?]
+    } else {
+        let from = if req.paths_from_repo_root {
+            &repo
+        } else {
+            &cwd
+        };
+        req.paths
+            .iter()
+            .map(|p| repo_relative(&repo, &from.join(p)))
+            .collect::<anyhow::Result<_>>()?
+    };
+
+    let interrupt = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&interrupt))
+            .context("installing the SIGINT/SIGTERM handler")?;
+    }
+    let mut trees = Worktrees::new(&repo).map_err(|e| usage(e.to_string()))?;
+    let base_root = trees
+        .add("base", &base_commit)
+        .map_err(|e| usage(e.to_string()))?;
+    let (head_root, head_describe) = match &head_commit {
+        Some(c) => (
+            trees.add("head", c).map_err(|e| usage(e.to_string()))?,
+            git::short(c).to_string(),
+        ),
+        None => (repo.clone(), "working tree".to_string()),
+    };
+    let filter = Filter {
+        names: req.names.clone(),
+        tags: req.tags.clone(),
+    };
+    let load = |name: &'static str, describe: String, root: PathBuf| -> anyhow::Result<Checkout> {
+        let paths: Vec<PathBuf> = rel_paths.iter().map(|r| root.join(r)).collect();
+        let scenarios = select_side(&paths, &filter, req.shard)
+            .map_err(|e| usage(format!("{name} ({describe}): {e}")))?;
+        Ok(Checkout {
+            name,
+            describe,
+            root,
+            scenarios: sides::definitions(&scenarios),
+        })
+    };
+    let base = load("base", git::short(&base_commit).to_string(), base_root)?;
+    let head = load("head", head_describe, head_root)?;
+    let common: Vec<String> = head
+        .scenarios
+        .keys()
+        .filter(|k| base.scenarios.contains_key(*k))
+        .cloned()
+        .collect();
+    for (side, other) in [(&base, &head), (&head, &base)] {
+        for n in side
+            .scenarios
+            .keys()
+            .filter(|k| !other.scenarios.contains_key(*k))
+        {
+            eprintln!(
+                "tachygate: {n}: only in {} ({}), skipped",
+                side.name, side.describe
+            );
+        }
+    }
+    if common.is_empty() {
+        return Ok(Paired::NothingInCommon);
+    }
+    for side in [&base, &head] {
+        for s in common.iter().map(|n| &side.scenarios[n]) {
+            scenario::preflight(s)
+                .map_err(|e| usage(format!("{} ({}): {e}", side.name, side.describe)))?;
+        }
+    }
+
+    let results = req.results.clone().unwrap_or_else(|| {
+        run::default_results_dir(Some(&format!(
+            "{}-{}",
+            req.label,
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        )))
+    });
+    let progress = TerminalProgress::new(super::run::verbosity(g));
+    let prepared = PreparedCache::default();
+    let mut dirs: [BTreeMap<String, Vec<PathBuf>>; 2] = Default::default();
+    'outer: for name in &common {
+        let repeats = req.repeats.unwrap_or(head.scenarios[name].run.repeats);
+        for i in 0..repeats {
+            for (k, side) in [&base, &head].into_iter().enumerate() {
+                let out_dir = results.join(side.name).join(format!("{name}-{i}"));
+                let mut ropts = RunOptions::new(out_dir.clone());
+                ropts.label = Some(format!("{}-{}", req.label, side.name));
+                ropts.python = req.python.clone();
+                ropts.repeats = Some(1);
+                ropts.interrupt = Some(Arc::clone(&interrupt));
+                ropts.prepared = prepared.clone();
+                if !g.quiet {
+                    eprintln!(
+                        "tachygate: {name}: {} ({}) run {}/{repeats}",
+                        side.name,
+                        side.describe,
+                        i + 1
+                    );
+                }
+                let s = &side.scenarios[name];
+                let summary = run::run_scenarios(std::slice::from_ref(s), &ropts, &progress)
+                    .context("writing the results directory")?;
+                dirs[k].entry(name.clone()).or_default().push(out_dir);
+                if summary.interrupted || interrupt.load(Ordering::SeqCst) {
+                    break 'outer;
+                }
+            }
+        }
+    }
+    if interrupt.load(Ordering::SeqCst) {
+        eprintln!("tachygate: interrupted; worktrees removed");
+        return Ok(Paired::Interrupted);
+    }
+
+    let mut loaded: [BTreeMap<String, Vec<ScenarioRuns>>; 2] = Default::default();
+    for (k, d) in dirs.iter().enumerate() {
+        for (name, ds) in d {
+            let mut runs = Vec::new();
+            // One results directory per interleaved repeat, each holding its run as index 0:
+            // renumber so that messages name the repeat.
+            for (i, d) in ds.iter().enumerate() {
+                let loaded =
+                    run::load_results(std::slice::from_ref(d)).map_err(|e| usage(e.to_string()))?;
+                for mut r in loaded.into_iter().filter(|r| &r.scenario == name) {
+                    for (rec, _) in &mut r.records {
+                        rec.index = i as u32;
+                    }
+                    runs.push(r);
+                }
+            }
+            loaded[k].insert(name.clone(), runs);
+        }
+    }
+    let build = |k: usize, side: &Checkout, stacks: bool| -> anyhow::Result<Side> {
+        let mut out = Side::default();
+        let source = format!("{} ({})", side.name, side.describe);
+        for (name, runs) in &loaded[k] {
+            for r in runs {
+                let built = sample_set_from_runs(r, side.scenarios.get(name), stacks, &source)
+                    .map_err(|e| usage(e.to_string()))?;
+                if !built.excluded.is_empty() {
+                    out.excluded
+                        .entry(name.clone())
+                        .or_default()
+                        .extend(built.excluded);
+                }
+                if let Some(set) = built.set {
+                    match out.sets.get_mut(name) {
+                        Some(prev) => prev.runs.extend(set.runs),
+                        None => {
+                            out.sets.insert(name.clone(), set);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    };
+    let side_base = build(0, &base, false)?;
+    let side_head = build(1, &head, true)?;
+    // Checked while the worktrees still exist: file names are compared canonically.
+    let mut refused: BTreeMap<String, String> = BTreeMap::new();
+    for name in &common {
+        let files = |k: usize, side: &Checkout| {
+            project_files(
+                loaded[k].get(name).map(Vec::as_slice).unwrap_or(&[]),
+                &side.scenarios[name].workload.cwd,
+            )
+        };
+        let (fa, fb) = (files(0, &base), files(1, &head));
+        if let Some(why) = same_files_problem([(&base, &fa), (&head, &fb)], &repo) {
+            refused.insert(name.clone(), why);
+        }
+    }
+    drop(trees);
+
+    let compared = sides::compare_sides(&side_base, &side_head, &head.scenarios, opts);
+    let outcomes = compared
+        .outcomes
+        .into_iter()
+        .map(|o| match refused.get(&o.comparison.scenario) {
+            Some(why) => Outcome {
+                comparison: error_comparison(
+                    &o.comparison.scenario,
+                    opts.confidence,
+                    side_base.sets.get(&o.comparison.scenario),
+                    side_head.sets.get(&o.comparison.scenario),
+                    vec![why.clone()],
+                    Vec::new(),
+                ),
+                kind: OutcomeKind::Refused,
+            },
+            None => o,
+        })
+        .collect();
+    Ok(Paired::Compared(outcomes))
+}
+
+/// `tachygate check --base REV [--head REV]`: the paired gate.
+pub fn check(args: super::check::Args, g: &Global) -> anyhow::Result<i32> {
+    let (label, formats, out) = args.report.resolve("check")?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(str::parse::<Shard>)
+        .transpose()
+        .map_err(|e| usage(e.to_string()))?;
+    let base_rev = args.base.clone().unwrap_or_default();
+    let req = Request {
+        base_rev: base_rev.clone(),
+        head_rev: args.head.clone(),
+        paths: args.paths.clone(),
+        paths_from_repo_root: false,
+        names: args.names.clone(),
+        tags: args.tags.clone(),
+        shard,
+        repeats: args.repeats,
+        python: args.python.clone(),
+        results: args.results.clone(),
+        label: label.clone(),
+    };
+    let head = args
+        .head
+        .as_ref()
+        .map(|h| format!(" --head {h}"))
+        .unwrap_or_default();
+    let reproduce =
+        |scenario: &str| format!("tachygate check --base {base_rev}{head} --scenario {scenario}");
+    let outcomes = match compare_revisions(&req, &args.gate.options(), g)? {
+        Paired::Interrupted => return Ok(INTERRUPTED),
+        Paired::NothingInCommon => {
+            eprintln!(
+                "tachygate: nothing to check: no selected scenario exists in both {base_rev} and the candidate"
+            );
+            return Ok(exit::OK);
+        }
+        Paired::Compared(o) => o,
+    };
+    finish(outcomes, &label, &formats, &out, g, reproduce)
+}
+
+/// Exit code, report and table for a paired comparison's outcomes.
+pub fn finish(
+    mut outcomes: Vec<Outcome>,
+    label: &str,
+    formats: &[crate::report::Format],
+    out: &Path,
+    g: &Global,
+    reproduce: impl Fn(&str) -> String,
+) -> anyhow::Result<i32> {
+    if outcomes.is_empty() {
+        return Err(ExitError {
+            code: exit::RUN_FAILED,
+            message: "no scenario produced runs on both sides".into(),
+        }
+        .into());
+    }
+    for o in &mut outcomes {
+        o.comparison.reproduce = Some(reproduce(&o.comparison.scenario));
+    }
+    let code = sides::exit_code(&outcomes);
+    let report = build_report(label, outcomes.into_iter().map(|o| o.comparison).collect());
+    publish(&report, out, formats, g)?;
+    Ok(code)
+}
+
+/// `p` (absolute) relative to the repository root; scenarios must live in the repository to
+/// exist in both revisions.
+fn repo_relative(repo: &Path, p: &Path) -> anyhow::Result<PathBuf> {
+    let abs = scenario::normalize_path(p);
+    let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
+    abs.strip_prefix(repo).map(Path::to_path_buf).map_err(|_| {
+        usage(format!(
+            "scenario path {} is outside the repository {}: a paired comparison loads each revision's scenarios from that revision",
+            abs.display(),
+            repo.display()
+        ))
+    })
+}
+
+/// Discovery and selection for one side. A revision without the scenario files, or without a
+/// selected name, simply has none of them (the scenarios are new in the other one).
+fn select_side(
+    paths: &[PathBuf],
+    filter: &Filter,
+    shard: Option<Shard>,
+) -> Result<Vec<Scenario>, ScenarioError> {
+    let all = match scenario::discover(paths) {
+        Ok(a) => a,
+        Err(ScenarioError::NotFound { .. } | ScenarioError::NoneFound { .. }) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    let chosen = match scenario::select(&all, filter) {
+        Ok(c) => c,
+        Err(ScenarioError::NoMatch { .. }) => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(match shard {
+        Some(sh) => sh.apply(chosen),
+        None => chosen,
+    })
+}
+
+/// Absolute, canonical paths of the project files (neither standard library nor installed
+/// packages nor synthetic frames) that a side's usable runs profiled.
+fn project_files(runs: &[ScenarioRuns], cwd: &Path) -> BTreeSet<PathBuf> {
+    let plain = crate::aggregate::PathNormalizer::default();
+    let mut raw: BTreeSet<String> = BTreeSet::new();
+    for r in runs {
+        for (rec, profile) in &r.records {
+            if !rec.outcome.is_ok() {
+                continue;
+            }
+            let Ok(p) = crate::profile::Profile::open(profile) else {
+                continue;
+            };
+            for (i, f) in p.frames().iter().enumerate() {
+                if p.is_profiler_frame(i as u32) {
+                    continue;
+                }
+                let name = p.filename(f);
+                if plain.normalize(name).starts_with('<') || name == "~" {
+                    continue;
+                }
+                raw.insert(name.to_string());
+            }
+        }
+    }
+    raw.into_iter()
+        .map(|n| {
+            let p = scenario::normalize_path(&cwd.join(n));
+            std::fs::canonicalize(&p).unwrap_or(p)
+        })
+        .collect()
+}
+
+/// Why the two sides did not each profile their own code, if they did not.
+fn same_files_problem(sides: [(&Checkout, &BTreeSet<PathBuf>); 2], repo: &Path) -> Option<String> {
+    const FIX: &str = "something points both sides at one copy of the code: an absolute PYTHONPATH or `pythonpath` entry, an editable install (a .pth file in site-packages) of one checkout, or an absolute `python` inside a checkout. Make paths relative to the scenario file (`[workload] pythonpath = [\"../src\"]` resolves in each checkout) or install the project per checkout with a `[prepare]` command and a relative `python` (docs/scenarios.md, \"Paired comparisons\")";
+    let list = |files: &[&PathBuf]| {
+        let mut s = files
+            .iter()
+            .take(3)
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if files.len() > 3 {
+            s.push_str(&format!(" and {} more", files.len() - 3));
+        }
+        s
+    };
+    // A file belongs to the most specific root it lies in: a worktree may sit inside the
+    // repository's directory.
+    let roots = [sides[0].0.root.as_path(), sides[1].0.root.as_path(), repo];
+    let owner = |f: &Path| {
+        roots
+            .iter()
+            .filter(|r| f.starts_with(r))
+            .max_by_key(|r| r.components().count())
+            .copied()
+    };
+    for (side, files) in &sides {
+        let stray: Vec<&PathBuf> = files
+            .iter()
+            .filter(|f| owner(f).is_some_and(|o| o != side.root))
+            .collect();
+        if !stray.is_empty() {
+            return Some(format!(
+                "the {} side ({}) profiled files of another checkout instead of its own ({}): {}; both sides may have measured the same code, so they are not compared. {FIX}",
+                side.name,
+                side.describe,
+                side.root.display(),
+                list(&stray)
+            ));
+        }
+    }
+    let shared: Vec<&PathBuf> = sides[0].1.intersection(sides[1].1).collect();
+    if !shared.is_empty() {
+        return Some(format!(
+            "both sides profiled the same project files, outside either checkout: {}; they would measure the same code, so they are not compared. {FIX}",
+            list(&shared)
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn side(name: &'static str, root: &str) -> Checkout {
+        Checkout {
+            name,
+            describe: name.into(),
+            root: PathBuf::from(root),
+            scenarios: BTreeMap::new(),
+        }
+    }
+
+    fn files(list: &[&str]) -> BTreeSet<PathBuf> {
+        list.iter().map(PathBuf::from).collect()
+    }
+
+    #[test]
+    fn each_side_running_its_own_files_passes() {
+        let (b, h) = (side("base", "/tmp/wt/base"), side("head", "/repo"));
+        let fb = files(&["/tmp/wt/base/src/pkg/core.py", "/opt/tool/x.py"]);
+        let fh = files(&["/repo/src/pkg/core.py", "/opt/tool/y.py"]);
+        assert_eq!(
+            same_files_problem([(&b, &fb), (&h, &fh)], Path::new("/repo")),
+            None
+        );
+    }
+
+    #[test]
+    fn a_side_running_the_other_checkouts_files_is_refused_with_the_fix() {
+        let (b, h) = (side("base", "/tmp/wt/base"), side("head", "/repo"));
+        let fb = files(&["/repo/src/pkg/core.py", "/tmp/wt/base/bench.py"]);
+        let fh = files(&["/repo/src/pkg/core.py", "/repo/bench.py"]);
+        let why = same_files_problem([(&b, &fb), (&h, &fh)], Path::new("/repo")).unwrap();
+        assert!(
+            why.starts_with("the base side (base) profiled files of another checkout"),
+            "{why}"
+        );
+        assert!(why.contains("/repo/src/pkg/core.py"), "{why}");
+        assert!(why.contains("pythonpath = [\"../src\"]"), "{why}");
+    }
+
+    #[test]
+    fn both_worktrees_running_the_main_checkout_or_one_outside_copy_are_refused() {
+        let (b, h) = (side("base", "/tmp/wt/base"), side("head", "/tmp/wt/head"));
+        let main = files(&["/repo/src/pkg/core.py"]);
+        let why = same_files_problem([(&b, &main), (&h, &main)], Path::new("/repo")).unwrap();
+        assert!(why.contains("the base side"), "{why}");
+        let outside = files(&["/opt/proj/src/pkg/core.py"]);
+        let why = same_files_problem([(&b, &outside), (&h, &outside)], Path::new("/repo")).unwrap();
+        assert!(
+            why.starts_with("both sides profiled the same project files"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_worktree_nested_in_the_repository_still_counts_as_its_own() {
+        let (b, h) = (side("base", "/repo/.tmp/base"), side("head", "/repo"));
+        let fb = files(&["/repo/.tmp/base/src/pkg/core.py"]);
+        let fh = files(&["/repo/src/pkg/core.py"]);
+        assert_eq!(
+            same_files_problem([(&b, &fb), (&h, &fh)], Path::new("/repo")),
+            None
+        );
+        // ... and the working tree running the nested worktree's copy is caught.
+        let why = same_files_problem([(&b, &fb), (&h, &fb)], Path::new("/repo")).unwrap();
+        assert!(why.starts_with("the head side"), "{why}");
+    }
+}

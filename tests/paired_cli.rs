@@ -1,0 +1,256 @@
+//! The paired gate, `tachygate check --base REV`, end to end with the real profiler: a
+//! temporary git repository whose second commit doubles one function's work is flagged with no
+//! `baselines/` at all - as a plain script, as a src-layout package put on `sys.path` by
+//! `[workload] pythonpath`, and as a package installed per checkout into a venv by `[prepare]`;
+//! a scenario whose `PYTHONPATH` points both sides at one checkout is refused (exit 2).
+//! Runs are ~0.3 s, 3 per side; each test holds the profiler lock.
+
+mod common;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+
+const WORK: &str = r#"
+def alpha(n):
+    acc = 0
+    for i in range(n):
+        acc = (acc * 31 + i) % 1000003
+    return acc
+
+
+def beta(n):
+    acc = 0
+    for i in range(n):
+        acc = (acc * 37 + i) % 1000003
+    return acc
+
+
+def gamma(n):
+    acc = 0
+    for i in range(n):
+        acc = (acc * 41 + i) % 1000003
+    return acc
+
+
+def main():
+    for _ in range(30):
+        alpha(30000)
+        beta(30000)
+        gamma(GAMMA)
+"#;
+
+/// The functions' module with gamma doing `gamma` units of work.
+fn work(gamma: u32) -> String {
+    WORK.replace("GAMMA", &gamma.to_string())
+}
+
+const SCENARIO_HEAD: &str = r#"
+[sampler]
+mode = "cpu"
+rate = "1khz"
+
+[run]
+repeats = 3
+min_samples = 50
+max_error_rate = 50
+max_gap_ratio = 1000
+retries = 0
+
+[gate]
+ignore = ["<frozen runpy>:*"]
+"#;
+
+fn python_or_skip() -> Option<PathBuf> {
+    let p = common::python();
+    if p.is_none() {
+        eprintln!("SKIPPED: no CPython 3.15 (run scripts/provision-python.sh)");
+    }
+    p
+}
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let r = Repo {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        r.git(&["init", "-q"]);
+        r.write(".gitignore", ".tachygate/\n.venv/\nreports/\n");
+        r
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    fn git(&self, args: &[&str]) {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(self.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn commit(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-qm", message]);
+    }
+
+    /// `tachygate check --base BASE` in the repository, with the interpreter from the
+    /// environment (not `--python`, which would override a scenario's own `python`).
+    fn check(&self, python: &Path, base: &str) -> assert_cmd::assert::Assert {
+        assert!(
+            !self.path().join("baselines").exists(),
+            "the paired gate must not need baselines"
+        );
+        Command::cargo_bin("tachygate")
+            .unwrap()
+            .env_remove("GITHUB_STEP_SUMMARY")
+            .env_remove("PYTHONPATH")
+            .env("TACHYGATE_PYTHON", python)
+            .current_dir(self.path())
+            .args(["check", "--base", base])
+            .assert()
+    }
+}
+
+#[test]
+fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let r = Repo::new();
+    r.write(
+        "scenarios/work.toml",
+        &format!("[workload]\nscript = \"../bench.py\"\n{SCENARIO_HEAD}"),
+    );
+    r.write("bench.py", &format!("{}\nmain()\n", work(30000)));
+    r.commit("one");
+    r.write("bench.py", &format!("{}\nmain()\n", work(60000)));
+    r.commit("two: gamma does twice the work");
+    let _lock = common::profiler_lock();
+    r.check(&python, "HEAD~1")
+        .code(1)
+        .stdout(predicate::str::contains("bench.py:gamma"))
+        .stdout(predicate::str::contains("REGRESSED"))
+        .stderr(predicate::str::contains("head (working tree)"));
+    let report = std::fs::read_to_string(r.path().join("reports/check/report.json")).unwrap();
+    assert!(
+        report.contains("tachygate check --base HEAD~1 --scenario work"),
+        "{report}"
+    );
+    // Nothing is left behind: the base worktree is gone.
+    let list = std::process::Command::new("git")
+        .arg("-C")
+        .arg(r.path())
+        .args(["worktree", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&list.stdout).lines().count(), 1);
+}
+
+#[test]
+fn a_src_layout_package_is_imported_from_each_checkout_via_pythonpath() {
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let r = Repo::new();
+    // Without `pythonpath` `import pkg` fails: src/ is not on sys.path.
+    r.write(
+        "scenarios/pkg.toml",
+        &format!(
+            "[workload]\nscript = \"../bench.py\"\npythonpath = [\"../src\"]\n{SCENARIO_HEAD}"
+        ),
+    );
+    r.write("bench.py", "import pkg.core\n\npkg.core.main()\n");
+    r.write("src/pkg/__init__.py", "");
+    r.write("src/pkg/core.py", &work(30000));
+    r.commit("one");
+    r.write("src/pkg/core.py", &work(60000));
+    r.commit("two: gamma does twice the work");
+    let _lock = common::profiler_lock();
+    r.check(&python, "HEAD~1")
+        .code(1)
+        .stdout(predicate::str::contains("src/pkg/core.py:gamma"))
+        .stdout(predicate::str::contains("REGRESSED"));
+}
+
+#[test]
+fn a_package_installed_per_checkout_by_prepare_is_compared_across_revisions() {
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let r = Repo::new();
+    // An editable install, as pip would make it: a .pth file naming this checkout's src/, in a
+    // venv created inside the checkout. `python` is relative, so each side uses its own venv.
+    r.write(
+        "scenarios/venv.toml",
+        &format!(
+            "[workload]\nscript = \"../bench.py\"\npython = \"../.venv/bin/python\"\n\n\
+             [prepare]\ncwd = \"..\"\ncommand = '''\"$TACHYGATE_PYTHON\" -m venv --without-pip .venv && \
+             echo \"$PWD/src\" > \"$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path(\"purelib\"))')/pkg.pth\"'''\n{SCENARIO_HEAD}"
+        ),
+    );
+    r.write("bench.py", "import pkg.core\n\npkg.core.main()\n");
+    r.write("src/pkg/__init__.py", "");
+    r.write("src/pkg/core.py", &work(30000));
+    r.commit("one");
+    r.write("src/pkg/core.py", &work(60000));
+    r.commit("two: gamma does twice the work");
+    let _lock = common::profiler_lock();
+    r.check(&python, "HEAD~1")
+        .code(1)
+        .stdout(predicate::str::contains("src/pkg/core.py:gamma"))
+        .stdout(predicate::str::contains("REGRESSED"));
+}
+
+#[test]
+fn both_sides_importing_one_checkout_is_refused_with_the_reason() {
+    let Some(python) = python_or_skip() else {
+        return;
+    };
+    let r = Repo::new();
+    let src = std::fs::canonicalize(r.path()).unwrap().join("src");
+    // The mistake: an absolute PYTHONPATH into the main checkout, so the base side imports the
+    // candidate's package too and the two sides measure the same code.
+    r.write(
+        "scenarios/pkg.toml",
+        &format!(
+            "[workload]\nscript = \"../bench.py\"\nenv = {{ PYTHONPATH = {:?} }}\n{SCENARIO_HEAD}",
+            src.display().to_string()
+        ),
+    );
+    r.write("bench.py", "import pkg.core\n\npkg.core.main()\n");
+    r.write("src/pkg/__init__.py", "");
+    r.write("src/pkg/core.py", &work(30000));
+    r.commit("one");
+    r.write("src/pkg/core.py", &work(60000));
+    r.commit("two: gamma does twice the work");
+    let _lock = common::profiler_lock();
+    r.check(&python, "HEAD~1")
+        .code(2)
+        .stdout(predicate::str::contains("the base side"))
+        .stdout(predicate::str::contains(
+            "profiled files of another checkout",
+        ))
+        .stdout(predicate::str::contains("src/pkg/core.py"))
+        .stdout(predicate::str::contains("pythonpath = [\"../src\"]"))
+        .stdout(predicate::str::contains("REGRESSED").not());
+}
