@@ -782,8 +782,11 @@ mod tests {
             fingerprint: "f".into(),
             sampler: Default::default(),
             environment: Default::default(),
+            machine_class: None,
             source: "test".into(),
             created: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            sessions: Vec::new(),
+            run_sessions: Vec::new(),
             runs,
         }
     }

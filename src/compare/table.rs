@@ -77,16 +77,21 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
         ScenarioStatus::Pass => "pass",
         ScenarioStatus::Fail => "FAIL",
         ScenarioStatus::Error => "ERROR",
+        ScenarioStatus::NoBaselineForMachine => "NO BASELINE FOR THIS MACHINE (not compared)",
     };
     let runs = |side: &Option<SideInfo>| side.as_ref().map_or(0, |x| x.runs);
-    let _ = writeln!(
+    if s.status == ScenarioStatus::NoBaselineForMachine {
+        let _ = writeln!(out, "{}: {status}", s.scenario);
+    } else {
+        let _ = writeln!(
         out,
         "{}: {status}  ({} baseline / {} candidate runs, {:.0}% intervals)",
         s.scenario,
         runs(&s.baseline),
         runs(&s.candidate),
         s.confidence * 100.0
-    );
+        );
+    }
     for e in &s.errors {
         let _ = writeln!(out, "  error: {e}");
     }
@@ -135,7 +140,10 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
             hidden.len() - inconclusive,
             inconclusive
         );
-    } else if rows.is_empty() && s.errors.is_empty() {
+    } else if rows.is_empty()
+        && s.errors.is_empty()
+        && s.status != ScenarioStatus::NoBaselineForMachine
+    {
         let _ = writeln!(out, "  (no functions)");
     }
     for w in &s.warnings {
@@ -154,7 +162,7 @@ pub fn render(report: &ComparisonReport, verbose: bool) -> String {
     let count = |st: ScenarioStatus| report.scenarios.iter().filter(|s| s.status == st).count();
     let _ = writeln!(
         out,
-        "{}: {} scenario(s): {} pass, {} fail, {} error",
+        "{}: {} scenario(s): {} pass, {} fail, {} error{}",
         match report.status {
             OverallStatus::Pass => "PASS",
             OverallStatus::Fail => "FAIL",
@@ -163,7 +171,11 @@ pub fn render(report: &ComparisonReport, verbose: bool) -> String {
         report.scenarios.len(),
         count(ScenarioStatus::Pass),
         count(ScenarioStatus::Fail),
-        count(ScenarioStatus::Error)
+        count(ScenarioStatus::Error),
+        match count(ScenarioStatus::NoBaselineForMachine) {
+            0 => String::new(),
+            n => format!(", {n} without a baseline for this machine"),
+        }
     );
     out
 }

@@ -67,6 +67,15 @@ pub fn render(report: &ComparisonReport) -> Result<String, ReportError> {
                     if breaches == 1 { "" } else { "es" }
                 ),
             ),
+            ScenarioStatus::NoBaselineForMachine => (
+                "skipped",
+                clean(
+                    s.warnings
+                        .first()
+                        .map(String::as_str)
+                        .unwrap_or("no baseline for this machine class"),
+                ),
+            ),
             ScenarioStatus::Error => {
                 details = s.errors.iter().map(|e| clean(e)).collect();
                 (
@@ -97,6 +106,7 @@ pub fn render(report: &ComparisonReport) -> Result<String, ReportError> {
     }
     let failures = cases.iter().filter(|c| c.status == "fail").count();
     let errors = cases.iter().filter(|c| c.status == "error").count();
+    let skipped = cases.iter().filter(|c| c.status == "skipped").count();
     render_template(
         "junit.xml",
         TEMPLATE,
@@ -106,6 +116,7 @@ pub fn render(report: &ComparisonReport) -> Result<String, ReportError> {
             tests => cases.len(),
             failures,
             errors,
+            skipped,
             cases,
         },
     )

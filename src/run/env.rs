@@ -163,6 +163,22 @@ impl Host {
         }
     }
 
+    /// The machine class runs with `python` on this host will have (without touching git).
+    pub fn class_for(&self, python: &Interpreter) -> MachineClass {
+        Environment {
+            hostname: self.hostname.clone(),
+            cpu_model: self.cpu_model.clone(),
+            cores: self.cores,
+            python_version: python.version.clone(),
+            python_path: python.path.clone(),
+            os: std::env::consts::OS.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            machine_class_override: machine_class_override(),
+            ..Environment::default()
+        }
+        .machine_class()
+    }
+
     pub fn environment(&self, python: &Interpreter, cwd: &Path) -> Environment {
         let (git_commit, git_dirty) = git_state(cwd);
         Environment {
