@@ -72,8 +72,11 @@ fn set(scenario: &str, work: &[f64]) -> SampleSet {
         fingerprint: "fp".into(),
         sampler: Default::default(),
         environment: Default::default(),
+        machine_class: None,
         source: "synthetic".into(),
         created: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+        sessions: Vec::new(),
+        run_sessions: Vec::new(),
         runs,
     };
     s.environment.python_version = "3.15.2 (main) [GCC]".into();

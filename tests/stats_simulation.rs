@@ -183,8 +183,11 @@ impl World {
             fingerprint: "sim".into(),
             sampler: Default::default(),
             environment: Default::default(),
+            machine_class: None,
             source: "simulation".into(),
             created: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            sessions: Vec::new(),
+            run_sessions: Vec::new(),
             runs: (0..runs).map(|_| self.run(rng, time)).collect(),
         }
     }

@@ -1,10 +1,14 @@
-//! `tachygate baseline update`: (re)write `baselines/<scenario>.json` from results
-//! directories, or by running the scenarios first. Only scenarios whose runs ALL succeeded are
-//! written: a baseline with a silently missing run is how a gate starts lying.
+//! `tachygate baseline update`: (re)write `baselines/<scenario>/<machine class>.json` from
+//! results directories, or by running the scenarios first. Only scenarios whose runs ALL
+//! succeeded are written: a baseline with a silently missing run is how a gate starts lying.
+//! `--append` adds the runs to the existing baseline of the same class as a new recording
+//! session instead of replacing it (sessions feed the between-session variance).
 
 use super::compare::usage;
 use super::{exit, run::select_scenarios};
-use crate::baseline::{baseline_path, sample_set_from_runs};
+use crate::baseline::{
+    baseline_path, legacy_baseline_path, sample_set_from_runs, SampleSet,
+};
 use crate::cli::Global;
 use crate::run::{self, RunOptions, TerminalProgress};
 use anyhow::Context;
@@ -56,6 +60,11 @@ pub struct UpdateArgs {
     /// Results directory when running [default: .tachygate/results/baseline-<UTC time>].
     #[arg(long, value_name = "DIR")]
     pub results: Option<PathBuf>,
+    /// Add the runs to this machine class's existing baseline as a new recording session
+    /// (instead of replacing it). Several sessions let the gate measure session-to-session
+    /// drift; without an existing baseline, one is created.
+    #[arg(long)]
+    pub append: bool,
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
@@ -141,17 +150,58 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
         }
         let built =
             sample_set_from_runs(runs, def, false, &source).map_err(|e| usage(e.to_string()))?;
-        let path = baseline_path(&args.dir, name);
         match built.set {
             Some(set) if built.excluded.is_empty() && set.runs.len() >= 2 => {
-                set.save(&path)?;
+                let class = set.class();
+                let path = baseline_path(&args.dir, name, &class.id);
+                let legacy = legacy_baseline_path(&args.dir, name);
+                // A version 1 file of the same class is this baseline's older form: appended
+                // to (with --append), then superseded by the class file either way.
+                let legacy_same_class = legacy.is_file()
+                    && SampleSet::load(&legacy).is_ok_and(|l| l.class().id == class.id);
+                let existing = if path.is_file() {
+                    Some(path.clone())
+                } else if legacy_same_class {
+                    Some(legacy.clone())
+                } else {
+                    None
+                };
+                let (to_write, sessions) = match (&existing, args.append) {
+                    (Some(old_path), true) => {
+                        let mut old =
+                            SampleSet::load(old_path).map_err(|e| usage(e.to_string()))?;
+                        old.append_session(set, &path)
+                            .map_err(|e| usage(e.to_string()))?;
+                        let n = old.session_count();
+                        (old, n)
+                    }
+                    _ => (set, 1),
+                };
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+                to_write.save(&path)?;
+                if legacy_same_class {
+                    std::fs::remove_file(&legacy)
+                        .with_context(|| format!("removing {}", legacy.display()))?;
+                }
                 if !g.quiet {
                     println!(
-                        "wrote {} ({} runs, {} samples)",
+                        "wrote {} ({} runs in {} session(s), {} samples; machine class {})",
                         path.display(),
-                        set.runs.len(),
-                        set.total_samples()
+                        to_write.runs.len(),
+                        sessions,
+                        to_write.total_samples(),
+                        class.id
                     );
+                    if legacy_same_class {
+                        println!(
+                            "removed {}: the version 1 baseline of the same machine class, superseded by {}",
+                            legacy.display(),
+                            path.display()
+                        );
+                    }
                 }
             }
             set => {
@@ -161,9 +211,9 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
                     why.push("fewer than 2 usable runs".into());
                 }
                 println!(
-                    "skipped {name}: not every run succeeded ({}); {} left unchanged",
+                    "skipped {name}: not every run succeeded ({}); its baselines in {} are left unchanged",
                     why.join("; "),
-                    path.display()
+                    args.dir.display()
                 );
             }
         }

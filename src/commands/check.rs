@@ -6,17 +6,24 @@
 //! A scenario without a baseline is not run and does not fail the gate (adding a scenario
 //! must not break CI before its baseline exists); the message says how to create it.
 //! `--require-baselines` makes it an error (exit 2).
+//!
+//! Only a baseline of this machine's class is compared (`baselines/<scenario>/<class>.json`,
+//! or a version 1 `baselines/<scenario>.json` recorded on this class). A scenario whose
+//! baselines are all of other classes gets the status `no_baseline_for_machine`: in every
+//! report, exit 0 (a notice says why and how to record one), or exit 2 with
+//! `--require-baselines`. Another class's data can never produce a verdict.
 
 use super::compare::{publish, usage, GateArgs, ReportArgs};
 use super::{exit, run::select_scenarios};
-use crate::baseline::{baseline_path, sample_set_from_runs, SampleSet};
+use crate::baseline::{for_class, sample_set_from_runs, scenario_baselines, SampleSet};
 use crate::cli::Global;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
 use crate::compare::{build_report, error_comparison};
-use crate::run::{self, RunOptions, TerminalProgress};
-use crate::scenario::Shard;
+use crate::run::{self, MachineClass, RunOptions, TerminalProgress};
+use crate::scenario::{Scenario, Shard};
 use anyhow::Context;
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -58,8 +65,9 @@ pub struct Args {
     /// Runs per scenario (minimum 3) [default: each scenario's `repeats`].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(3..))]
     pub repeats: Option<u32>,
-    /// A scenario without a baseline is an error (exit 2) instead of being skipped.
-    #[arg(long)]
+    /// A scenario without a baseline - none at all, or none for this machine class - is an
+    /// error (exit 2) instead of being skipped.
+    #[arg(long, alias = "require-baseline")]
     pub require_baselines: bool,
     /// Paired gate: run this revision (e.g. the PR's merge base) interleaved with the candidate
     /// on this machine and compare the two; no baselines are read.
@@ -107,14 +115,19 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     let mut outcomes: Vec<Outcome> = Vec::new();
     let mut baseline = Side::default();
     let mut to_run = Vec::new();
+    // Every selected scenario's baselines, of any machine class; which one is compared is
+    // decided by the candidate's class.
+    let mut available: BTreeMap<String, Vec<(PathBuf, SampleSet)>> = BTreeMap::new();
+    let mut predictor = ClassPredictor::new(args.from.is_empty(), args.python.clone());
     for s in &scenarios {
-        let path = baseline_path(&baselines, &s.name);
-        if !path.is_file() {
+        let found =
+            scenario_baselines(&baselines, &s.name).map_err(|e| usage(e.to_string()))?;
+        if found.is_empty() {
             let msg = format!(
-                "no baseline for scenario {} ({}); create it with: tachygate baseline update {}",
+                "no baseline for scenario {} (in {}); create it with: {}",
                 s.name,
-                path.display(),
-                s.name
+                baselines.display(),
+                record_command(&s.name, &baselines)
             );
             if args.require_baselines {
                 outcomes.push(Outcome {
@@ -133,16 +146,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             }
             continue;
         }
-        let set = SampleSet::load(&path).map_err(|e| usage(e.to_string()))?;
-        if set.scenario != s.name {
-            return Err(usage(format!(
-                "{} holds scenario {:?}, expected {:?}",
-                path.display(),
-                set.scenario,
-                s.name
-            )));
+        // Known before running: do not spend runs on a scenario that has nothing to be
+        // compared with on this machine.
+        if let Some(class) = predictor.class(s) {
+            if for_class(&found, &class.id).is_none() {
+                outcomes.push(no_baseline_outcome(&args, &baselines, &s.name, &class, &found, None, opts.confidence));
+                continue;
+            }
         }
-        baseline.sets.insert(s.name.clone(), set);
+        available.insert(s.name.clone(), found);
         to_run.push(s.clone());
     }
 
@@ -195,9 +207,42 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                 candidate.sets.insert(runs.scenario.clone(), set);
             }
         }
+        // The baseline compared is the one of the candidate's own machine class (its runs
+        // say which), never another class's.
+        for s in &to_run {
+            let found = &available[&s.name];
+            match candidate.sets.get(&s.name).map(SampleSet::class) {
+                Some(class) => match for_class(found, &class.id) {
+                    Some((_, set)) => {
+                        baseline.sets.insert(s.name.clone(), set.clone());
+                    }
+                    None => {
+                        let cand = candidate.sets.remove(&s.name);
+                        candidate.excluded.remove(&s.name);
+                        outcomes.push(no_baseline_outcome(
+                            &args,
+                            &baselines,
+                            &s.name,
+                            &class,
+                            found,
+                            cand.as_ref(),
+                            opts.confidence,
+                        ));
+                    }
+                },
+                // No usable candidate run: the entry can only be an error (runs failed), so
+                // any baseline serves to report it and none can produce a verdict.
+                None => {
+                    baseline.sets.insert(s.name.clone(), found[0].1.clone());
+                }
+            }
+        }
         // A scenario with a baseline but no runs at all (interrupted, or missing from --from).
         for s in &to_run {
-            if !candidate.sets.contains_key(&s.name) && !candidate.excluded.contains_key(&s.name) {
+            if baseline.sets.contains_key(&s.name)
+                && !candidate.sets.contains_key(&s.name)
+                && !candidate.excluded.contains_key(&s.name)
+            {
                 candidate
                     .excluded
                     .insert(s.name.clone(), vec!["no runs recorded".into()]);
@@ -227,4 +272,103 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         return Ok(super::run::INTERRUPTED);
     }
     Ok(code)
+}
+
+/// `tachygate baseline update NAME`, with `--baselines` when the baselines are not in the default
+/// directory: the exact command that records what is missing.
+fn record_command(scenario: &str, baselines: &Path) -> String {
+    if baselines == Path::new("baselines") {
+        format!("tachygate baseline update {scenario}")
+    } else {
+        format!(
+            "tachygate baseline update {scenario} --baselines {}",
+            baselines.display()
+        )
+    }
+}
+
+/// The outcome for a scenario whose baselines are all of other machine classes: status
+/// `no_baseline_for_machine` (exit 0), or with `--require-baselines` an error (exit 2).
+fn no_baseline_outcome(
+    args: &Args,
+    baselines: &Path,
+    scenario: &str,
+    class: &MachineClass,
+    found: &[(PathBuf, SampleSet)],
+    candidate: Option<&SampleSet>,
+    confidence: f64,
+) -> Outcome {
+    let others: Vec<(PathBuf, String)> = found
+        .iter()
+        .map(|(p, s)| (p.clone(), s.class().id))
+        .collect();
+    let cmp = sides::no_baseline_comparison(
+        scenario,
+        confidence,
+        class,
+        &others,
+        &record_command(scenario, baselines),
+        candidate,
+    );
+    if args.require_baselines {
+        let mut errors = cmp.warnings.clone();
+        errors.push("--require-baselines: a missing baseline fails the gate (exit 2)".into());
+        Outcome {
+            comparison: error_comparison(scenario, confidence, None, candidate, errors, Vec::new()),
+            kind: OutcomeKind::Refused,
+        }
+    } else {
+        Outcome {
+            comparison: cmp,
+            kind: OutcomeKind::NoBaseline,
+        }
+    }
+}
+
+/// This machine's class for each scenario's interpreter, before anything runs (host facts
+/// plus a probe of the interpreter the runner would use, cached per path). `None` when
+/// comparing existing results (their records say which class they are) or when the
+/// interpreter cannot be probed (the runner will report that).
+struct ClassPredictor {
+    host: Option<run::Host>,
+    flag: Option<PathBuf>,
+    cache: BTreeMap<PathBuf, Option<MachineClass>>,
+}
+
+impl ClassPredictor {
+    fn new(running: bool, flag: Option<PathBuf>) -> Self {
+        ClassPredictor {
+            host: running.then(run::Host::probe),
+            flag,
+            cache: BTreeMap::new(),
+        }
+    }
+
+    fn class(&mut self, s: &Scenario) -> Option<MachineClass> {
+        let host = self.host.as_ref()?;
+        let probed = crate::python::locate(self.flag.as_deref(), s.workload.python.as_deref())
+            .and_then(|(path, origin)| {
+                self.cache
+                    .entry(path.clone())
+                    .or_insert_with(|| {
+                        crate::python::probe(&path, origin)
+                            .ok()
+                            .map(|py| host.class_for(&py))
+                    })
+                    .clone()
+            });
+        // With TACHYGATE_MACHINE_CLASS the id does not depend on the interpreter.
+        probed.or_else(|| {
+            run::machine_class_override().map(|_| {
+                let py = crate::python::Interpreter {
+                    path: PathBuf::new(),
+                    version: "unknown".into(),
+                    major: 0,
+                    minor: 0,
+                    micro: 0,
+                };
+                host.class_for(&py)
+            })
+        })
+    }
 }

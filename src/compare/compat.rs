@@ -119,8 +119,11 @@ mod tests {
             fingerprint: "f1".into(),
             sampler: Default::default(),
             environment: Default::default(),
+            machine_class: None,
             source: "x".into(),
             created: chrono::Utc::now(),
+            sessions: Vec::new(),
+            run_sessions: Vec::new(),
             runs: vec![],
         };
         s.environment.python_version = "3.15.2 (main, Nov 1 2026) [GCC 12]".into();

@@ -10,8 +10,8 @@ use super::compat::compatibility;
 use super::model::*;
 use super::normalize::{scale_factors, Method, REFERENCE_MIN_SHARE};
 use super::stats::{
-    benjamini_hochberg, holm, mean_sd, median, quantile, welch, welch_moderated, StatsError,
-    VariancePrior,
+    benjamini_hochberg, holm, mean_sd, median, quantile, variance_components, welch,
+    welch_sessions, SessionPriors, StatsError, VariancePrior,
 };
 use super::verdict::{decide, EffectRule};
 use crate::aggregate::{FunctionId, StackCount};
@@ -523,8 +523,22 @@ pub fn compare_sets(
         .filter(|r| r.tested && binomial_like(r))
         .map(|r| &r.norm_c[..])
         .collect();
-    let disp_b = dispersion(&tested_b, samples_b);
+    // A baseline of several sessions: its within-session spread informs the prior, and the
+    // between-session variance enters every interval (`stats::welch_sessions`).
+    let sessions = baseline.session_of_runs();
+    let disp_b = if baseline.session_count() >= 2 {
+        let within: Vec<(f64, f64)> = tested_b
+            .iter()
+            .filter_map(|v| variance_components(v, &sessions))
+            .map(|c| (c.within, c.mean))
+            .collect();
+        let d = nb.saturating_sub(baseline.session_count()) as f64;
+        dispersion_of(&within, d, samples_b)
+    } else {
+        dispersion(&tested_b, samples_b)
+    };
     let disp_c = dispersion(&tested_c, samples_c);
+    let between = between_session_prior(&tested_b, &sessions, samples_b);
     let prior = |disp: Option<Dispersion>, values: &[f64], n: f64| {
         disp.map(|d: Dispersion| {
             let bv = binomial_var(mean_sd(values).0, n);
@@ -535,16 +549,33 @@ pub fn compare_sets(
             }
         })
     };
+    let multi_session = baseline.session_count() >= 2;
     for row in rows
         .iter_mut()
-        .filter(|r| r.absent.is_none() && binomial_like(r))
+        .filter(|r| r.absent.is_none() && (multi_session || binomial_like(r)))
     {
-        row.welch = welch_moderated(
+        let priors = if binomial_like(row) {
+            SessionPriors {
+                baseline: prior(disp_b, &row.norm_b, samples_b),
+                candidate: prior(disp_c, &row.norm_c, samples_c),
+                between: between.map(|d| {
+                    let bv = binomial_var(mean_sd(&row.norm_b).0, samples_b);
+                    VariancePrior {
+                        variance: (d.typical * bv).max(f64::MIN_POSITIVE),
+                        df: PRIOR_DF,
+                        floor: d.floor * bv,
+                    }
+                }),
+            }
+        } else {
+            SessionPriors::default()
+        };
+        row.welch = welch_sessions(
             &row.norm_b,
+            &sessions,
             &row.norm_c,
             opts.confidence,
-            prior(disp_b, &row.norm_b, samples_b),
-            prior(disp_c, &row.norm_c, samples_c),
+            priors,
         )
         .map_err(stats_err)?;
     }
@@ -809,18 +840,27 @@ fn binomial_var(m: f64, n: f64) -> f64 {
 /// each divided by the same quantile of chi^2_d / d, so that with equally noisy functions
 /// both estimate the common dispersion.
 fn dispersion(rows: &[&[f64]], samples: f64) -> Option<Dispersion> {
-    if rows.len() < MIN_ROWS_FOR_PRIOR {
-        return None;
-    }
-    let ratios: Vec<f64> = rows
+    let vars: Vec<(f64, f64)> = rows
         .iter()
         .map(|values| {
             let (m, sd) = mean_sd(values);
-            sd * sd / binomial_var(m, samples)
+            (sd * sd, m)
         })
         .collect();
     let runs = rows.first().map_or(0, |v| v.len());
-    let d = runs.checked_sub(1).filter(|d| *d > 0)? as f64;
+    dispersion_of(&vars, runs.saturating_sub(1) as f64, samples)
+}
+
+/// [`dispersion`] from per-row `(variance, mean)` pairs whose variances have `d` degrees of
+/// freedom each.
+fn dispersion_of(vars: &[(f64, f64)], d: f64, samples: f64) -> Option<Dispersion> {
+    if vars.len() < MIN_ROWS_FOR_PRIOR || d < 1.0 {
+        return None;
+    }
+    let ratios: Vec<f64> = vars
+        .iter()
+        .map(|(v, m)| v / binomial_var(*m, samples))
+        .collect();
     let chi2 = ChiSquared::new(d).ok()?;
     let typical = median(&ratios)? / (chi2.inverse_cdf(0.5) / d);
     let high = quantile(&ratios, FLOOR_QUANTILE)? / (chi2.inverse_cdf(FLOOR_QUANTILE) / d);
@@ -828,6 +868,24 @@ fn dispersion(rows: &[&[f64]], samples: f64) -> Option<Dispersion> {
         typical,
         floor: high.max(typical),
     })
+}
+
+/// The scenario's typical between-session variance relative to binomial (the prior of each
+/// function's between-session component) and its [`FLOOR_QUANTILE`] (the floor), from the
+/// method-of-moments estimates of the tested rows - unfloored, so that pooling them is not
+/// biased upwards. `None` with fewer than two sessions or too few rows.
+fn between_session_prior(rows: &[&[f64]], sessions: &[u32], samples: f64) -> Option<Dispersion> {
+    let ratios: Vec<f64> = rows
+        .iter()
+        .filter_map(|v| variance_components(v, sessions))
+        .map(|c| c.between_raw / binomial_var(c.mean, samples))
+        .collect();
+    if ratios.len() < MIN_ROWS_FOR_PRIOR {
+        return None;
+    }
+    let typical = median(&ratios)?.max(0.0);
+    let floor = quantile(&ratios, FLOOR_QUANTILE)?.max(typical);
+    (typical.is_finite() && floor.is_finite()).then_some(Dispersion { typical, floor })
 }
 
 /// A side's dispersion relative to binomial: the typical value (the prior) and an upper
@@ -959,8 +1017,11 @@ mod tests {
             fingerprint: "f".into(),
             sampler: Default::default(),
             environment: Default::default(),
+            machine_class: None,
             source: "test".into(),
             created: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            sessions: Vec::new(),
+            run_sessions: Vec::new(),
             runs,
         }
     }

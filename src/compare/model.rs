@@ -225,6 +225,21 @@ pub enum ScenarioStatus {
     Fail,
     /// Runs failed or the comparison could not be made (see `errors`).
     Error,
+    /// Baselines exist for this scenario, but none recorded on this machine's class: nothing
+    /// was compared (another class's data never produces a verdict). Does not fail the gate
+    /// unless `check --require-baselines`; `warnings` say why and how to record one.
+    NoBaselineForMachine,
+}
+
+impl ScenarioStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScenarioStatus::Pass => "pass",
+            ScenarioStatus::Fail => "fail",
+            ScenarioStatus::Error => "error",
+            ScenarioStatus::NoBaselineForMachine => "no_baseline_for_machine",
+        }
+    }
 }
 
 /// Data for the candidate's flame graph: function-level stacks plus the function table they

@@ -151,6 +151,8 @@ pub enum OutcomeKind {
     RunFailed,
     /// The comparison was refused: capture mismatch, too few runs, bad settings (exit 2).
     Refused,
+    /// No baseline of this machine's class: not compared, does not fail the gate (exit 0).
+    NoBaseline,
 }
 
 #[derive(Debug, Clone)]
@@ -267,7 +269,9 @@ pub fn compare_sides(
 }
 
 /// The exit code for a set of outcomes: 3 if any run failed, else 2 if any comparison was
-/// refused, else 1 if any scenario failed the gate, else 0.
+/// refused, else 1 if any scenario failed the gate, else 0. A scenario without a baseline for
+/// this machine class contributes 0: by construction it has no verdicts (`check
+/// --require-baselines` turns it into a refusal instead).
 pub fn exit_code(outcomes: &[Outcome]) -> i32 {
     if outcomes.iter().any(|o| o.kind == OutcomeKind::RunFailed) {
         3
@@ -280,6 +284,48 @@ pub fn exit_code(outcomes: &[Outcome]) -> i32 {
         1
     } else {
         0
+    }
+}
+
+/// The entry for a scenario whose baselines were all recorded on other machine classes:
+/// status [`ScenarioStatus::NoBaselineForMachine`], no verdicts, and a notice saying why and
+/// the command that records a baseline for this machine. `candidate` is the candidate's runs
+/// when they were made (shown as a side, never compared). `others` lists the existing
+/// baselines (path, class id).
+pub fn no_baseline_comparison(
+    scenario: &str,
+    confidence: f64,
+    this_class: &crate::run::MachineClass,
+    others: &[(PathBuf, String)],
+    record_command: &str,
+    candidate: Option<&SampleSet>,
+) -> ScenarioComparison {
+    let listed = others
+        .iter()
+        .map(|(p, id)| format!("{id} ({})", p.display()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let notice = format!(
+        "no baseline for this machine class {} ({}, {} cores, {}, {}/{}); baselines exist only for other classes: {listed}. \
+A baseline recorded on another machine class is never compared (CPU model, core count and Python build shift shares), so this scenario was not gated. \
+Record one for this machine with: {record_command}",
+        this_class.id,
+        if this_class.cpu.is_empty() { "unknown CPU" } else { &this_class.cpu },
+        this_class.cores,
+        this_class.python,
+        this_class.os,
+        this_class.arch,
+    );
+    ScenarioComparison {
+        status: ScenarioStatus::NoBaselineForMachine,
+        ..error_comparison(
+            scenario,
+            confidence,
+            None,
+            candidate,
+            Vec::new(),
+            vec![notice],
+        )
     }
 }
 
@@ -325,9 +371,12 @@ mod tests {
             fingerprint: "f".into(),
             sampler: Default::default(),
             environment: Default::default(),
+            machine_class: None,
             source: "t".into(),
             created: chrono::Utc::now(),
+            sessions: Vec::new(),
             runs: vec![run(400), run(410), run(395)],
+            run_sessions: Vec::new(),
         }
     }
 
@@ -375,5 +424,52 @@ mod tests {
         let out = compare_sides(&side(&["b"]), &c, &BTreeMap::new(), &Default::default());
         assert_eq!(out.outcomes[0].kind, OutcomeKind::RunFailed);
         assert!(out.outcomes[0].comparison.errors[0].contains("no usable runs"));
+    }
+
+    #[test]
+    fn no_baseline_for_machine_never_fails_the_gate_and_says_how_to_record_one() {
+        let class = crate::run::Environment {
+            cpu_model: "AMD EPYC".into(),
+            cores: 2,
+            ..Default::default()
+        }
+        .machine_class();
+        let c = no_baseline_comparison(
+            "s",
+            0.95,
+            &class,
+            &[(PathBuf::from("baselines/s.json"), "intel-xeon-2c".into())],
+            "tachygate baseline update s",
+            None,
+        );
+        assert_eq!(c.status, ScenarioStatus::NoBaselineForMachine);
+        assert!(c.functions.is_empty());
+        let notice = &c.warnings[0];
+        for needle in [
+            class.id.as_str(),
+            "intel-xeon-2c (baselines/s.json)",
+            "never compared",
+            "tachygate baseline update s",
+        ] {
+            assert!(notice.contains(needle), "{needle}: {notice}");
+        }
+        let outcomes = vec![
+            Outcome {
+                comparison: c.clone(),
+                kind: OutcomeKind::NoBaseline,
+            },
+            Outcome {
+                comparison: compare_sides(&side(&["b"]), &side(&["b"]), &BTreeMap::new(), &Default::default())
+                    .outcomes
+                    .remove(0)
+                    .comparison,
+                kind: OutcomeKind::Compared,
+            },
+        ];
+        assert_eq!(exit_code(&outcomes), 0);
+        let report = super::super::build_report("check", vec![c]);
+        assert_eq!(report.status, super::super::OverallStatus::Pass);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["scenarios"][0]["status"], "no_baseline_for_machine");
     }
 }

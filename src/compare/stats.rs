@@ -8,6 +8,16 @@
 //! spread is measured, not derived. Welch does not assume equal variances, which matters
 //! because baseline and candidate are often recorded under different load.
 //!
+//! Baselines recorded in several sessions add a random effect per session: drift between
+//! sessions on one machine moved means by 1-4 points, more than the spread inside a session.
+//! [`variance_components`] splits a side's spread into within- and between-session parts
+//! (one-way random-effects ANOVA, method of moments) and [`welch_sessions`] puts the
+//! between-session part into the interval: the baseline mean varies by `s_b^2 + s_w^2 / n`
+//! over its `k` sessions, and the candidate - one new session - by its own `s_b^2` on top of
+//! its within-session spread (T. Kalibera and P. Tuma, "Precise Regression Benchmarking with
+//! Random Effects", 2006; T. Kalibera and R. Jones, "Rigorous Benchmarking in Reasonable
+//! Time", 2013).
+//!
 //! References: B. L. Welch (1947), "The generalization of Student's problem when several
 //! different population variances are involved"; F. E. Satterthwaite (1946) for the df;
 //! S. Holm (1979), "A simple sequentially rejective multiple test procedure";
@@ -104,6 +114,183 @@ pub struct VariancePrior {
     pub floor: f64,
 }
 
+/// `s^2` with `d` degrees of freedom, shrunk towards `prior` and floored (see
+/// [`welch_moderated`]): returns the moderated variance and its degrees of freedom.
+fn moderate(s2: f64, d: f64, prior: Option<VariancePrior>) -> (f64, f64) {
+    match prior {
+        Some(p) if p.df > 0.0 && p.variance.is_finite() && p.variance > 0.0 => (
+            ((p.df * p.variance + d * s2) / (p.df + d)).max(p.floor),
+            p.df + d,
+        ),
+        _ => (s2, d),
+    }
+}
+
+/// A side's spread split by recording session: one-way random-effects ANOVA, method of
+/// moments, with the between-session component floored at 0.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VarianceComponents {
+    /// Mean of all runs.
+    pub mean: f64,
+    /// Within-session variance `s_w^2` (the pooled within-session mean square).
+    pub within: f64,
+    /// Between-session variance `s_b^2 = max(0, (MSB - MSW) / n0)`.
+    pub between: f64,
+    /// The unfloored estimate `(MSB - MSW) / n0` (can be negative); pooled over functions it
+    /// stays unbiased where the floored one would not.
+    pub between_raw: f64,
+    pub sessions: usize,
+    pub runs: usize,
+    /// `N - k` and `k - 1`.
+    pub df_within: f64,
+    pub df_between: f64,
+    /// `sum(n_i^2) / N^2`: the between-session variance's weight in the variance of the mean
+    /// of all runs (`1/k` when sessions are equally large).
+    pub between_weight: f64,
+}
+
+/// Splits `values` (one per run) by `sessions` (the run's session id, same length). `None`
+/// with fewer than two sessions, mismatched lengths, or no replicate inside any session (no
+/// within-session spread to measure).
+pub fn variance_components(values: &[f64], sessions: &[u32]) -> Option<VarianceComponents> {
+    if values.len() != sessions.len() || values.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let mut groups: std::collections::BTreeMap<u32, Vec<f64>> = Default::default();
+    for (v, s) in values.iter().zip(sessions) {
+        groups.entry(*s).or_default().push(*v);
+    }
+    let k = groups.len();
+    let n = values.len();
+    if k < 2 || n <= k {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let mut ssw = 0.0;
+    let mut ssb = 0.0;
+    let mut sum_n2 = 0.0;
+    for g in groups.values() {
+        let (m, _) = mean_sd(g);
+        ssw += g.iter().map(|x| (x - m).powi(2)).sum::<f64>();
+        ssb += g.len() as f64 * (m - mean).powi(2);
+        sum_n2 += (g.len() * g.len()) as f64;
+    }
+    let (df_w, df_b) = ((n - k) as f64, (k - 1) as f64);
+    let msw = ssw / df_w;
+    let msb = ssb / df_b;
+    let n0 = (n as f64 - sum_n2 / n as f64) / df_b;
+    let between_raw = (msb - msw) / n0;
+    Some(VarianceComponents {
+        mean,
+        within: msw,
+        between: between_raw.max(0.0),
+        between_raw,
+        sessions: k,
+        runs: n,
+        df_within: df_w,
+        df_between: df_b,
+        between_weight: sum_n2 / (n * n) as f64,
+    })
+}
+
+/// Welch's interval for a baseline recorded in several sessions against a candidate from one
+/// new session. With the baseline's components `s_b^2`, `s_w^2` (each moderated towards its
+/// prior) and the candidate's variance `s_c^2` over `n_c` runs:
+///
+/// `var(delta) = s_b^2 * (sum n_i^2 / N^2) + s_w^2 / N  +  s_b^2 + s_c^2 / n_c`
+///
+/// (the baseline mean over its sessions, plus the candidate session's own random effect),
+/// with Satterthwaite degrees of freedom over the three estimated variances. With fewer than
+/// two baseline sessions this is exactly [`welch_moderated`].
+pub fn welch_sessions(
+    baseline: &[f64],
+    sessions: &[u32],
+    candidate: &[f64],
+    confidence: f64,
+    priors: SessionPriors,
+) -> Result<Welch, StatsError> {
+    let Some(vc) = variance_components(baseline, sessions) else {
+        return welch_moderated(baseline, candidate, confidence, priors.baseline, priors.candidate);
+    };
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(StatsError::BadConfidence(confidence));
+    }
+    if candidate.len() < 2 {
+        return Err(StatsError::TooFewRuns {
+            baseline: baseline.len(),
+            candidate: candidate.len(),
+        });
+    }
+    if candidate.iter().any(|x| !x.is_finite()) {
+        return Err(StatsError::NonFinite);
+    }
+    let (mb, sb) = mean_sd(candidate);
+    let nc = candidate.len() as f64;
+    let (sw2, dw) = moderate(vc.within, vc.df_within, priors.baseline);
+    let (sbt2, db) = moderate(vc.between, vc.df_between, priors.between);
+    let (sc2, dc) = moderate(sb * sb, nc - 1.0, priors.candidate);
+    let terms = [
+        (sbt2 * (vc.between_weight + 1.0), db),
+        (sw2 / vc.runs as f64, dw),
+        (sc2 / nc, dc),
+    ];
+    Ok(interval(vc.mean, mb, &terms, confidence))
+}
+
+/// Priors for [`welch_sessions`]: the baseline's within-session variance, the candidate's
+/// variance, and the between-session variance.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SessionPriors {
+    pub baseline: Option<VariancePrior>,
+    pub candidate: Option<VariancePrior>,
+    pub between: Option<VariancePrior>,
+}
+
+/// The t-interval for `candidate_mean - baseline_mean` whose variance is the sum of `terms`
+/// (each a variance with its degrees of freedom; Welch-Satterthwaite df).
+fn interval(ma: f64, mb: f64, terms: &[(f64, f64)], confidence: f64) -> Welch {
+    let delta = mb - ma;
+    let var: f64 = terms.iter().map(|t| t.0).sum();
+    // Relative floor: shares are ~1e-3..1, so a variance this small is rounding, not spread.
+    if var <= 1e-24 {
+        let p = if delta.abs() <= 1e-12 { 1.0 } else { 0.0 };
+        return Welch {
+            baseline_mean: ma,
+            candidate_mean: mb,
+            delta,
+            se: 0.0,
+            df: f64::INFINITY,
+            p_value: p,
+            ci_low: delta,
+            ci_high: delta,
+            half_width: 0.0,
+        };
+    }
+    let se = var.sqrt();
+    let df = var * var
+        / terms
+            .iter()
+            .filter(|t| t.0 > 0.0)
+            .map(|t| t.0 * t.0 / t.1.max(f64::MIN_POSITIVE))
+            .sum::<f64>();
+    let t = student_t(df);
+    let q = t.inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
+    let stat = (delta / se).abs();
+    let p_value = (2.0 * t.sf(stat)).clamp(0.0, 1.0);
+    let half_width = q * se;
+    Welch {
+        baseline_mean: ma,
+        candidate_mean: mb,
+        delta,
+        se,
+        df,
+        p_value,
+        ci_low: delta - half_width,
+        ci_high: delta + half_width,
+        half_width,
+    }
+}
+
 /// Welch's procedure with each side's sample variance shrunk towards a prior (empirical Bayes,
 /// the "moderated t" of Smyth 2004, limma): `s~^2 = (d0 s0^2 + d s^2) / (d0 + d)` with
 /// `d0 + d` degrees of freedom. With 5 runs a sample variance has 4 df and is often off by a
@@ -131,52 +318,9 @@ pub fn welch_moderated(
     let (ma, sa) = mean_sd(baseline);
     let (mb, sb) = mean_sd(candidate);
     let (na, nb) = (baseline.len() as f64, candidate.len() as f64);
-    let moderate = |s: f64, n: f64, prior: Option<VariancePrior>| match prior {
-        Some(p) if p.df > 0.0 && p.variance.is_finite() && p.variance > 0.0 => (
-            ((p.df * p.variance + (n - 1.0) * s * s) / (p.df + n - 1.0)).max(p.floor),
-            p.df + n - 1.0,
-        ),
-        _ => (s * s, n - 1.0),
-    };
-    let (sa2, da) = moderate(sa, na, prior_baseline);
-    let (sb2, db) = moderate(sb, nb, prior_candidate);
-    let va = sa2 / na;
-    let vb = sb2 / nb;
-    let delta = mb - ma;
-    let var = va + vb;
-    // Relative floor: shares are ~1e-3..1, so a variance this small is rounding, not spread.
-    if var <= 1e-24 {
-        let p = if delta.abs() <= 1e-12 { 1.0 } else { 0.0 };
-        return Ok(Welch {
-            baseline_mean: ma,
-            candidate_mean: mb,
-            delta,
-            se: 0.0,
-            df: f64::INFINITY,
-            p_value: p,
-            ci_low: delta,
-            ci_high: delta,
-            half_width: 0.0,
-        });
-    }
-    let se = var.sqrt();
-    let df = var * var / (va * va / da + vb * vb / db);
-    let t = student_t(df);
-    let q = t.inverse_cdf(1.0 - (1.0 - confidence) / 2.0);
-    let stat = (delta / se).abs();
-    let p_value = (2.0 * t.sf(stat)).clamp(0.0, 1.0);
-    let half_width = q * se;
-    Ok(Welch {
-        baseline_mean: ma,
-        candidate_mean: mb,
-        delta,
-        se,
-        df,
-        p_value,
-        ci_low: delta - half_width,
-        ci_high: delta + half_width,
-        half_width,
-    })
+    let (sa2, da) = moderate(sa * sa, na - 1.0, prior_baseline);
+    let (sb2, db) = moderate(sb * sb, nb - 1.0, prior_candidate);
+    Ok(interval(ma, mb, &[(sa2 / na, da), (sb2 / nb, db)], confidence))
 }
 
 /// Student-t with `df` degrees of freedom. `df` comes from Welch-Satterthwaite and is >= 1
@@ -278,6 +422,42 @@ mod tests {
         };
         let m = welch_moderated(&a, &b, 0.95, Some(floored), Some(floored)).unwrap();
         assert!(close(m.se, (0.02f64 / 3.0).sqrt(), 1e-12), "{m:?}");
+    }
+
+    #[test]
+    fn variance_components_match_the_anova_by_hand() {
+        // Sessions: {1,2,3} mean 2, {5,6,7} mean 6; grand mean 4.
+        // MSW = (2 + 2) / 4 = 1; MSB = 3 * (4 + 4) / 1 = 24; n0 = 3; s_b^2 = 23/3.
+        let v = [1.0, 2.0, 3.0, 5.0, 6.0, 7.0];
+        let s = [0, 0, 0, 1, 1, 1];
+        let c = variance_components(&v, &s).unwrap();
+        assert!(close(c.within, 1.0, 1e-12), "{c:?}");
+        assert!(close(c.between, 23.0 / 3.0, 1e-12), "{c:?}");
+        assert!(close(c.between_weight, 0.5, 1e-12));
+        assert_eq!((c.df_within, c.df_between), (4.0, 1.0));
+        // Sessions that agree better than their runs: floored at 0, raw estimate negative.
+        let c = variance_components(&[1.0, 3.0, 1.1, 2.9], &[0, 0, 1, 1]).unwrap();
+        assert_eq!(c.between, 0.0);
+        assert!(c.between_raw < 0.0);
+        assert!(variance_components(&v, &[0; 6]).is_none());
+        assert!(variance_components(&[1.0, 2.0], &[0, 1]).is_none());
+    }
+
+    #[test]
+    fn welch_sessions_adds_the_between_session_variance() {
+        let base = [0.10, 0.11, 0.10, 0.14, 0.15, 0.14, 0.12, 0.13, 0.12];
+        let sessions = [0, 0, 0, 1, 1, 1, 2, 2, 2];
+        let cand = [0.125, 0.13, 0.12];
+        let plain = welch(&base, &cand, 0.95).unwrap();
+        let w = welch_sessions(&base, &sessions, &cand, 0.95, SessionPriors::default()).unwrap();
+        let c = variance_components(&base, &sessions).unwrap();
+        let (_, sc) = mean_sd(&cand);
+        let expected = c.between * (1.0 / 3.0 + 1.0) + c.within / 9.0 + sc * sc / 3.0;
+        assert!(close(w.se * w.se, expected, 1e-15), "{w:?}");
+        assert!(w.half_width > plain.half_width, "{w:?} {plain:?}");
+        // One session: exactly the moderated Welch interval.
+        let one = welch_sessions(&base, &[0; 9], &cand, 0.95, SessionPriors::default()).unwrap();
+        assert_eq!(one, plain);
     }
 
     #[test]

@@ -147,16 +147,21 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
         ScenarioStatus::Pass => "pass",
         ScenarioStatus::Fail => "FAIL",
         ScenarioStatus::Error => "ERROR",
+        ScenarioStatus::NoBaselineForMachine => "NO BASELINE FOR THIS MACHINE (not compared)",
     };
     let runs = |side: &Option<SideInfo>| side.as_ref().map_or(0, |x| x.runs);
-    let _ = writeln!(
+    if s.status == ScenarioStatus::NoBaselineForMachine {
+        let _ = writeln!(out, "{}: {status}", s.scenario);
+    } else {
+        let _ = writeln!(
         out,
         "{}: {status}  ({} baseline / {} candidate runs, {:.0}% intervals)",
         s.scenario,
         runs(&s.baseline),
         runs(&s.candidate),
         s.confidence * 100.0
-    );
+        );
+    }
     for e in &s.errors {
         let _ = writeln!(out, "  error: {e}");
     }
@@ -223,7 +228,10 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
             hidden.len() - inconclusive,
             inconclusive
         );
-    } else if s.functions.is_empty() && s.errors.is_empty() {
+    } else if rows.is_empty()
+        && s.errors.is_empty()
+        && s.status != ScenarioStatus::NoBaselineForMachine
+    {
         let _ = writeln!(out, "  (no functions)");
     }
     if !s.functions.is_empty() {
@@ -257,7 +265,7 @@ pub fn render(report: &ComparisonReport, verbose: bool) -> String {
     };
     let _ = writeln!(
         out,
-        "{}: {} scenario(s): {} pass, {} fail, {} error{regressions}",
+        "{}: {} scenario(s): {} pass, {} fail, {} error{regressions}{}",
         match report.status {
             OverallStatus::Pass => "PASS",
             OverallStatus::Fail => "FAIL",
@@ -266,7 +274,11 @@ pub fn render(report: &ComparisonReport, verbose: bool) -> String {
         report.scenarios.len(),
         count(ScenarioStatus::Pass),
         count(ScenarioStatus::Fail),
-        count(ScenarioStatus::Error)
+        count(ScenarioStatus::Error),
+        match count(ScenarioStatus::NoBaselineForMachine) {
+            0 => String::new(),
+            n => format!(", {n} without a baseline for this machine"),
+        }
     );
     out
 }

@@ -57,6 +57,7 @@ fn environment(commit: &str, dirty: bool) -> Environment {
         python_path: "/opt/tachygate/python/usr/bin/python3.15".into(),
         git_commit: Some(commit.into()),
         git_dirty: Some(dirty),
+        ..Environment::default()
     }
 }
 

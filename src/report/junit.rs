@@ -85,6 +85,15 @@ pub fn render(report: &ComparisonReport) -> Result<String, ReportError> {
                     if breaches == 1 { "" } else { "es" }
                 ),
             ),
+            ScenarioStatus::NoBaselineForMachine => (
+                "skipped",
+                clean(
+                    s.warnings
+                        .first()
+                        .map(String::as_str)
+                        .unwrap_or("no baseline for this machine class"),
+                ),
+            ),
             ScenarioStatus::Error => {
                 details = s.errors.iter().map(|e| clean(e)).collect();
                 (
@@ -115,6 +124,7 @@ pub fn render(report: &ComparisonReport) -> Result<String, ReportError> {
     }
     let failures = cases.iter().filter(|c| c.status == "fail").count();
     let errors = cases.iter().filter(|c| c.status == "error").count();
+    let skipped = cases.iter().filter(|c| c.status == "skipped").count();
     render_template(
         "junit.xml",
         TEMPLATE,
@@ -124,6 +134,7 @@ pub fn render(report: &ComparisonReport) -> Result<String, ReportError> {
             tests => cases.len(),
             failures,
             errors,
+            skipped,
             cases,
         },
     )

@@ -81,6 +81,7 @@ fn status_badge(s: &str) -> &'static str {
     match s {
         "pass" => "✅ pass",
         "fail" => "❌ fail",
+        "no_baseline_for_machine" => "⏭️ no baseline for this machine",
         _ => "⚠️ error",
     }
 }

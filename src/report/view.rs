@@ -217,6 +217,7 @@ fn status_str(s: ScenarioStatus) -> &'static str {
         ScenarioStatus::Pass => "pass",
         ScenarioStatus::Fail => "fail",
         ScenarioStatus::Error => "error",
+        ScenarioStatus::NoBaselineForMachine => "no_baseline_for_machine",
     }
 }
 
@@ -679,6 +680,17 @@ pub fn report_view(report: &ComparisonReport) -> ReportView {
     }
     if n_breaches > 0 {
         parts.push(plural(n_breaches, "budget breach", "budget breaches"));
+    }
+    let n_no_baseline = report
+        .scenarios
+        .iter()
+        .filter(|s| s.status == ScenarioStatus::NoBaselineForMachine)
+        .count();
+    if n_no_baseline > 0 {
+        parts.push(format!(
+            "{} without a baseline for this machine",
+            plural(n_no_baseline, "scenario", "scenarios")
+        ));
     }
     if n_errored > 0 {
         parts.push(format!(

@@ -79,6 +79,15 @@ pub struct Environment {
     /// Git commit of the workload's repository, if it is in one.
     pub git_commit: Option<String>,
     pub git_dirty: Option<bool>,
+    /// `std::env::consts::OS` / `ARCH` of the recording tachygate; empty in records made
+    /// before machine classes (see [`Environment::machine_class`]).
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub arch: String,
+    /// `TACHYGATE_MACHINE_CLASS` when the run was recorded: replaces the computed class id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_class_override: Option<String>,
 }
 
 /// One profiled run of one scenario: written as `run-<k>.json` beside `run-<k>.bin`.
