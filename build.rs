@@ -1,6 +1,7 @@
-//! Records the git commit for `tachygate --version`. Outside a git checkout of this crate (a
-//! crates.io or sdist tarball, possibly unpacked inside some other repository) it records
-//! "unknown"; `TACHYGATE_GIT_COMMIT` in the environment overrides both (for packagers).
+//! Records the git commit for `tachygate --version`: `TACHYGATE_GIT_COMMIT` from the
+//! environment (for packagers), else `git rev-parse` in this crate's own checkout, else the
+//! `sha1` that `cargo package` writes into `.cargo_vcs_info.json` (crates.io tarballs), else
+//! "unknown" (e.g. an sdist, or a tarball unpacked inside some other repository).
 
 use std::path::Path;
 use std::process::Command;
@@ -17,6 +18,25 @@ fn git(dir: &Path, args: &[&str]) -> Option<String> {
     }
     let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
     (!s.is_empty()).then_some(s)
+}
+
+/// Rebuild when `path` changes. Only existing files: cargo reruns the script on every build
+/// for a missing one (e.g. `packed-refs` in a fresh clone), which would recompile the crate.
+fn watch(path: &Path) {
+    if path.exists() {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+}
+
+/// `{"git": {"sha1": "<40 hex>", ...}, ...}`; a string search keeps build.rs dependency-free.
+fn vcs_info_sha1(dir: &Path) -> Option<String> {
+    let path = dir.join(".cargo_vcs_info.json");
+    watch(&path);
+    let text = std::fs::read_to_string(path).ok()?;
+    let rest = &text[text.find("\"sha1\"")? + 6..];
+    let rest = rest[rest.find('"')? + 1..].trim_start();
+    let sha: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    (sha.len() >= 12).then(|| sha[..12].to_string())
 }
 
 fn main() {
@@ -39,7 +59,7 @@ fn main() {
                     dir,
                     &["rev-parse", "--path-format=absolute", "--git-path", p],
                 ) {
-                    println!("cargo:rerun-if-changed={path}");
+                    watch(Path::new(&path));
                 }
             }
             if let Some(r) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
@@ -47,12 +67,13 @@ fn main() {
                     dir,
                     &["rev-parse", "--path-format=absolute", "--git-path", &r],
                 ) {
-                    println!("cargo:rerun-if-changed={path}");
+                    watch(Path::new(&path));
                 }
             }
             // No "-dirty" marker: the script reruns only when HEAD moves, so it would go stale.
             git(dir, &["rev-parse", "--short=12", "HEAD"])
         })
+        .or_else(|| vcs_info_sha1(dir))
         .unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=TACHYGATE_GIT_COMMIT={commit}");
 }

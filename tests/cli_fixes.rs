@@ -406,3 +406,86 @@ fn check_json_puts_the_report_and_nothing_else_on_stdout() {
     assert_eq!(stdout, file);
     assert_eq!(stdout["scenarios"][0]["scenario"], "alpha", "{stdout}");
 }
+
+#[test]
+fn completions_are_generated_from_the_current_flags() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = tachygate().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        // fish spells long options `-l NAME`.
+        let long = |name: &str| {
+            if shell == "fish" {
+                format!("-l {name} ")
+            } else {
+                format!("--{name}")
+            }
+        };
+        for name in ["results", "reports", "baselines", "scenarios", "speedscope"] {
+            assert!(
+                text.contains(&long(name)),
+                "{shell} completions lack {name}"
+            );
+        }
+        // Hidden old spellings are not offered.
+        for old in ["out", "path", "dir"] {
+            let w = long(old);
+            let offered = text.match_indices(&w).any(|(i, _)| {
+                !text[i + w.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '-')
+            });
+            assert!(!offered, "{shell} completions offer {old}");
+        }
+    }
+    let err = stderr_of(tachygate().args(["completions", "tcsh"]), 2);
+    assert!(err.contains("bash"), "{err}");
+}
+
+#[test]
+fn man_pages_are_generated_for_every_subcommand() {
+    let out = tachygate().arg("man").output().unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH tachygate 1"),
+        "{page}"
+    );
+    assert!(page.contains(".TH tachygate 1"));
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("man1");
+    tachygate().arg("man").arg(&dir).assert().code(0);
+    for name in [
+        "tachygate.1",
+        "tachygate-check.1",
+        "tachygate-baseline-update.1",
+        "tachygate-compare.1",
+    ] {
+        let text =
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(text.contains(".TH"), "{name}");
+    }
+    let check = std::fs::read_to_string(dir.join("tachygate-check.1")).unwrap();
+    assert!(check.contains("reports"), "{check}");
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = tachygate().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let want = format!("tachygate {} (commit ", env!("CARGO_PKG_VERSION"));
+    assert!(text.starts_with(&want), "{text}");
+    let commit = text
+        .trim_end()
+        .trim_end_matches(')')
+        .rsplit(' ')
+        .next()
+        .unwrap();
+    // A checkout gives the short hash; a tarball without git gives "unknown".
+    let in_checkout = Path::new(env!("CARGO_MANIFEST_DIR")).join(".git").exists();
+    if in_checkout {
+        assert_eq!(commit.len(), 12, "{text}");
+        assert!(commit.chars().all(|c| c.is_ascii_hexdigit()), "{text}");
+    } else {
+        assert!(commit == "unknown" || commit.len() == 12, "{text}");
+    }
+}

@@ -341,8 +341,15 @@ fn check_lines(file: &Path, markdown: bool) -> usize {
         let w = words(&line);
         // Docs show synopses like `tachygate run [PATHS...]`; only real command lines count.
         if skip_placeholders
-            && w.iter()
-                .any(|x| x.contains('[') || x.contains('<') || x.contains('|') || x == "...")
+            && w.iter().any(|x| {
+                x.contains('[')
+                    || x.contains('<')
+                    || x.contains('|')
+                    || x == "..."
+                    // SHELL, BASE_REV: a placeholder, not a value.
+                    || (x.len() > 1
+                        && x.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            })
         {
             continue;
         }

@@ -1,11 +1,13 @@
 //! `tachygate inspect PROFILE.bin`: decode one binary profile and print collapsed stacks
-//! (byte-identical to `replay --collapsed`), a top-functions table, or its metadata as JSON.
+//! (byte-identical to `replay --collapsed`), a top-functions table, or its metadata as JSON;
+//! `--speedscope` also exports it for speedscope (`report::speedscope`).
 use crate::aggregate::{aggregate, AggregateOptions, PathNormalizer};
 use crate::cli::Global;
 use crate::commands::{exit, ExitError};
 use crate::profile::{collapsed, Profile};
+use anyhow::Context;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SortBy {
@@ -31,6 +33,10 @@ pub struct Args {
     /// Print the profile's metadata (header, stats trailer, table sizes) as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Also write the profile in speedscope's file format to this file (open it at
+    /// https://www.speedscope.app); with no other output flag, nothing else is printed.
+    #[arg(long, value_name = "OUT.json")]
+    pub speedscope: Option<PathBuf>,
     /// Repository root: paths under it are shown relative (default: the current directory).
     #[arg(long, value_name = "DIR")]
     pub repo_root: Option<PathBuf>,
@@ -61,6 +67,12 @@ fn render(args: Args, _g: &Global) -> anyhow::Result<i32> {
     let profile = Profile::open(&args.profile).map_err(bad_input)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    if let Some(path) = &args.speedscope {
+        write_speedscope(&profile, &args.profile, path)?;
+        if !(args.collapsed || args.json || args.top.is_some()) {
+            return Ok(exit::OK);
+        }
+    }
     if args.collapsed {
         let lines =
             collapsed::collapse(&profile).map_err(|e| bad_input(e.with_path(&args.profile)))?;
@@ -84,6 +96,19 @@ fn render(args: Args, _g: &Global) -> anyhow::Result<i32> {
     }
     out.flush()?;
     Ok(exit::OK)
+}
+
+fn write_speedscope(profile: &Profile, input: &Path, path: &Path) -> anyhow::Result<()> {
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let file = crate::report::speedscope::export(profile, &name)
+        .map_err(|e| bad_input(e.with_path(input)))?;
+    let text = serde_json::to_string(&file)?;
+    crate::fsutil::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 fn write_top(

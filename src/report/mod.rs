@@ -13,6 +13,7 @@ mod html;
 mod junit;
 mod markdown;
 pub mod sanitize;
+pub mod speedscope;
 mod view;
 
 use crate::compare::{ComparisonReport, REPORT_SCHEMA_VERSION};
