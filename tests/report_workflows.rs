@@ -121,13 +121,20 @@ fn gate_workflow_publishes_reports_and_maps_exit_codes() {
 fn committed_baseline_gate_stays_available_as_the_alternative() {
     let text =
         std::fs::read_to_string(root().join(".github/workflows/tachygate-baselines.yml")).unwrap();
-    for needle in ["workflow_dispatch", "tachygate check --out reports", "1) echo \"::error"] {
+    for needle in [
+        "workflow_dispatch",
+        "tachygate check --out reports",
+        "1) echo \"::error",
+    ] {
         assert!(
             text.contains(needle),
             "tachygate-baselines.yml lacks {needle:?}"
         );
     }
-    assert!(!text.contains("--base"), "this one compares with baselines/");
+    assert!(
+        !text.contains("--base"),
+        "this one compares with baselines/"
+    );
 }
 
 #[test]

@@ -550,9 +550,9 @@ fn the_commented_example_and_the_bundled_scenarios_are_valid() {
 
 #[test]
 fn pythonpath_and_prepare_resolve_against_the_scenario_file_and_report_line_and_column() {
-    let s = load(&format!(
-        "[workload]\nscript = \"app.py\"\npythonpath = [\"../src\", \"/abs/lib\"]\n[prepare]\ncommand = \"make venv\"\ncwd = \"..\"\n"
-    ))
+    let s = load(
+        "[workload]\nscript = \"app.py\"\npythonpath = [\"../src\", \"/abs/lib\"]\n[prepare]\ncommand = \"make venv\"\ncwd = \"..\"\n",
+    )
     .unwrap();
     assert_eq!(
         s.workload.pythonpath,
@@ -578,12 +578,36 @@ fn pythonpath_and_prepare_resolve_against_the_scenario_file_and_report_line_and_
 
     let cases: &[(String, &str, &str)] = &[
         (format!("{MIN}pythonpath = [\"a:b\"]\n"), "3:15", "no `:`"),
-        (format!("{MIN}pythonpath = \"src\"\n"), "3:14", "invalid type"),
-        (format!("{MIN}[prepare]\ncwd = \"..\"\n"), "3:1", "needs a `command`"),
-        (format!("{MIN}[prepare]\ncommand = \"\"\n"), "4:11", "`command` is empty"),
-        (format!("{MIN}[prepare]\ncommand = [\"sh\", 1]\n"), "4:11", "every element"),
-        (format!("{MIN}[prepare]\ncommand = \"x\"\ntimeout = 0\n"), "5:11", "greater than zero"),
-        (format!("{MIN}[prepare]\ncommand = \"x\"\nshell = true\n"), "5:1", "unknown field `shell`"),
+        (
+            format!("{MIN}pythonpath = \"src\"\n"),
+            "3:14",
+            "invalid type",
+        ),
+        (
+            format!("{MIN}[prepare]\ncwd = \"..\"\n"),
+            "3:1",
+            "needs a `command`",
+        ),
+        (
+            format!("{MIN}[prepare]\ncommand = \"\"\n"),
+            "4:11",
+            "`command` is empty",
+        ),
+        (
+            format!("{MIN}[prepare]\ncommand = [\"sh\", 1]\n"),
+            "4:11",
+            "every element",
+        ),
+        (
+            format!("{MIN}[prepare]\ncommand = \"x\"\ntimeout = 0\n"),
+            "5:11",
+            "greater than zero",
+        ),
+        (
+            format!("{MIN}[prepare]\ncommand = \"x\"\nshell = true\n"),
+            "5:1",
+            "unknown field `shell`",
+        ),
     ];
     for (text, at, fragment) in cases {
         let e = err(text);
@@ -601,7 +625,10 @@ fn preflight_names_a_missing_pythonpath_directory_unless_prepare_may_create_it()
     let path = d.path().join("s.toml");
     let s = load_str(&format!("{MIN}pythonpath = [\"src\"]\n"), &path).unwrap();
     let e = preflight(&s).unwrap_err().to_string();
-    assert!(e.contains("`pythonpath` directory") && e.contains("../src"), "{e}");
+    assert!(
+        e.contains("`pythonpath` directory") && e.contains("../src"),
+        "{e}"
+    );
     let s = load_str(
         &format!("{MIN}pythonpath = [\"build\"]\n[prepare]\ncommand = \"mkdir build\"\n"),
         &path,
