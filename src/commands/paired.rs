@@ -229,6 +229,7 @@ fn run_interleaved(
     });
     let progress = TerminalProgress::new(super::run::verbosity(g));
     let prepared = PreparedCache::default();
+    let interpreters = run::InterpreterCache::default();
     let mut dirs: [RunDirs; 2] = Default::default();
     for name in common {
         let repeats = req.repeats.unwrap_or(sides[1].scenarios[name].run.repeats);
@@ -241,6 +242,7 @@ fn run_interleaved(
                 ropts.repeats = Some(1);
                 ropts.interrupt = Some(Arc::clone(interrupt));
                 ropts.prepared = prepared.clone();
+                ropts.interpreters = interpreters.clone();
                 if !g.quiet {
                     eprintln!(
                         "tachygate: {name}: {} ({}) run {}/{repeats}",
