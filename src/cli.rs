@@ -61,7 +61,8 @@ pub enum Command {
     Baseline(commands::baseline::Args),
     /// Compare two recorded sides (baselines or results directories).
     Compare(commands::compare::Args),
-    /// Run scenarios, compare against baselines/, write reports; the CI gate.
+    /// Run scenarios, compare against baselines/ (or, with --base REV, against REV run now,
+    /// interleaved), write reports; the CI gate.
     Check(commands::check::Args),
     /// Compare two git revisions with interleaved runs (A, B, A, B, ...).
     Ab(commands::ab::Args),

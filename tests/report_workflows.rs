@@ -229,7 +229,8 @@ fn gate_workflow_publishes_reports_and_maps_exit_codes() {
         "pull_request",
         "scripts/provision-python.sh",
         "cargo build --release",
-        "tachygate check",
+        "tachygate check --base \"$base\"",
+        "fetch-depth: 0",
         "actions/upload-artifact",
         "GITHUB_STEP_SUMMARY",
         "TACHYGATE_STEP_SUMMARY: \"0\"",
@@ -240,6 +241,26 @@ fn gate_workflow_publishes_reports_and_maps_exit_codes() {
     }
     // Publishing must happen whatever the verdict.
     assert!(text.matches("if: always()").count() >= 3);
+}
+
+#[test]
+fn committed_baseline_gate_stays_available_as_the_alternative() {
+    let text =
+        std::fs::read_to_string(root().join(".github/workflows/tachygate-baselines.yml")).unwrap();
+    for needle in [
+        "workflow_dispatch",
+        "tachygate check --out reports",
+        "1) echo \"::error",
+    ] {
+        assert!(
+            text.contains(needle),
+            "tachygate-baselines.yml lacks {needle:?}"
+        );
+    }
+    assert!(
+        !text.contains("--base"),
+        "this one compares with baselines/"
+    );
 }
 
 #[test]

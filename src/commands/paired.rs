@@ -164,102 +164,19 @@ pub fn compare_revisions(
         }
     }
 
-    let results = req.results.clone().unwrap_or_else(|| {
-        run::default_results_dir(Some(&format!(
-            "{}-{}",
-            req.label,
-            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-        )))
-    });
-    let progress = TerminalProgress::new(super::run::verbosity(g));
-    let prepared = PreparedCache::default();
-    let mut dirs: [BTreeMap<String, Vec<PathBuf>>; 2] = Default::default();
-    'outer: for name in &common {
-        let repeats = req.repeats.unwrap_or(head.scenarios[name].run.repeats);
-        for i in 0..repeats {
-            for (k, side) in [&base, &head].into_iter().enumerate() {
-                let out_dir = results.join(side.name).join(format!("{name}-{i}"));
-                let mut ropts = RunOptions::new(out_dir.clone());
-                ropts.label = Some(format!("{}-{}", req.label, side.name));
-                ropts.python = req.python.clone();
-                ropts.repeats = Some(1);
-                ropts.interrupt = Some(Arc::clone(&interrupt));
-                ropts.prepared = prepared.clone();
-                if !g.quiet {
-                    eprintln!(
-                        "tachygate: {name}: {} ({}) run {}/{repeats}",
-                        side.name,
-                        side.describe,
-                        i + 1
-                    );
-                }
-                let s = &side.scenarios[name];
-                let summary = run::run_scenarios(std::slice::from_ref(s), &ropts, &progress)
-                    .context("writing the results directory")?;
-                dirs[k].entry(name.clone()).or_default().push(out_dir);
-                if summary.interrupted || interrupt.load(Ordering::SeqCst) {
-                    break 'outer;
-                }
-            }
-        }
-    }
-    if interrupt.load(Ordering::SeqCst) {
+    let Some(dirs) = run_interleaved(req, [&base, &head], &common, &interrupt, g)? else {
         eprintln!("tachygate: interrupted; worktrees removed");
         return Ok(Paired::Interrupted);
-    }
-
-    let mut loaded: [BTreeMap<String, Vec<ScenarioRuns>>; 2] = Default::default();
-    for (k, d) in dirs.iter().enumerate() {
-        for (name, ds) in d {
-            let mut runs = Vec::new();
-            // One results directory per interleaved repeat, each holding its run as index 0:
-            // renumber so that messages name the repeat.
-            for (i, d) in ds.iter().enumerate() {
-                let loaded =
-                    run::load_results(std::slice::from_ref(d)).map_err(|e| usage(e.to_string()))?;
-                for mut r in loaded.into_iter().filter(|r| &r.scenario == name) {
-                    for (rec, _) in &mut r.records {
-                        rec.index = i as u32;
-                    }
-                    runs.push(r);
-                }
-            }
-            loaded[k].insert(name.clone(), runs);
-        }
-    }
-    let build = |k: usize, side: &Checkout, stacks: bool| -> anyhow::Result<Side> {
-        let mut out = Side::default();
-        let source = format!("{} ({})", side.name, side.describe);
-        for (name, runs) in &loaded[k] {
-            for r in runs {
-                let built = sample_set_from_runs(r, side.scenarios.get(name), stacks, &source)
-                    .map_err(|e| usage(e.to_string()))?;
-                if !built.excluded.is_empty() {
-                    out.excluded
-                        .entry(name.clone())
-                        .or_default()
-                        .extend(built.excluded);
-                }
-                if let Some(set) = built.set {
-                    match out.sets.get_mut(name) {
-                        Some(prev) => prev.runs.extend(set.runs),
-                        None => {
-                            out.sets.insert(name.clone(), set);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
     };
-    let side_base = build(0, &base, false)?;
-    let side_head = build(1, &head, true)?;
+    let runs = [load_runs(&dirs[0])?, load_runs(&dirs[1])?];
+    let side_base = build_side(&runs[0], &base, false)?;
+    let side_head = build_side(&runs[1], &head, true)?;
     // Checked while the worktrees still exist: file names are compared canonically.
     let mut refused: BTreeMap<String, String> = BTreeMap::new();
     for name in &common {
         let files = |k: usize, side: &Checkout| {
             project_files(
-                loaded[k].get(name).map(Vec::as_slice).unwrap_or(&[]),
+                runs[k].get(name).map(Vec::as_slice).unwrap_or(&[]),
                 &side.scenarios[name].workload.cwd,
             )
         };
@@ -290,6 +207,117 @@ pub fn compare_revisions(
         })
         .collect();
     Ok(Paired::Compared(outcomes))
+}
+
+/// Per side, per scenario: one results directory per repeat.
+type RunDirs = BTreeMap<String, Vec<PathBuf>>;
+
+/// Runs each common scenario's repeats as base, head, base, head, ... `None`: interrupted.
+fn run_interleaved(
+    req: &Request,
+    sides: [&Checkout; 2],
+    common: &[String],
+    interrupt: &Arc<AtomicBool>,
+    g: &Global,
+) -> anyhow::Result<Option<[RunDirs; 2]>> {
+    let results = req.results.clone().unwrap_or_else(|| {
+        run::default_results_dir(Some(&format!(
+            "{}-{}",
+            req.label,
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        )))
+    });
+    let progress = TerminalProgress::new(super::run::verbosity(g));
+    let prepared = PreparedCache::default();
+    let interpreters = run::InterpreterCache::default();
+    let mut dirs: [RunDirs; 2] = Default::default();
+    for name in common {
+        let repeats = req.repeats.unwrap_or(sides[1].scenarios[name].run.repeats);
+        for i in 0..repeats {
+            for (k, side) in sides.into_iter().enumerate() {
+                let out_dir = results.join(side.name).join(format!("{name}-{i}"));
+                let mut ropts = RunOptions::new(out_dir.clone());
+                ropts.label = Some(format!("{}-{}", req.label, side.name));
+                ropts.python = req.python.clone();
+                ropts.repeats = Some(1);
+                ropts.interrupt = Some(Arc::clone(interrupt));
+                ropts.prepared = prepared.clone();
+                ropts.interpreters = interpreters.clone();
+                if !g.quiet {
+                    eprintln!(
+                        "tachygate: {name}: {} ({}) run {}/{repeats}",
+                        side.name,
+                        side.describe,
+                        i + 1
+                    );
+                }
+                let mut s = side.scenarios[name].clone();
+                if i > 0 {
+                    // Warm-up belongs before a side's first run, not before every one.
+                    s.run.warmup_runs = 0;
+                }
+                let summary = run::run_scenarios(std::slice::from_ref(&s), &ropts, &progress)
+                    .context("writing the results directory")?;
+                dirs[k].entry(name.clone()).or_default().push(out_dir);
+                if summary.interrupted || interrupt.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    Ok(Some(dirs))
+}
+
+/// Loads one side's runs per scenario. Each repeat's directory holds its run as index 0:
+/// renumbered so that messages name the repeat.
+fn load_runs(dirs: &RunDirs) -> anyhow::Result<BTreeMap<String, Vec<ScenarioRuns>>> {
+    let mut out = BTreeMap::new();
+    for (name, ds) in dirs {
+        let mut runs = Vec::new();
+        for (i, d) in ds.iter().enumerate() {
+            let loaded =
+                run::load_results(std::slice::from_ref(d)).map_err(|e| usage(e.to_string()))?;
+            for mut r in loaded.into_iter().filter(|r| &r.scenario == name) {
+                for (rec, _) in &mut r.records {
+                    rec.index = i as u32;
+                }
+                runs.push(r);
+            }
+        }
+        out.insert(name.clone(), runs);
+    }
+    Ok(out)
+}
+
+/// One side's sample sets (all its repeats merged per scenario) and excluded runs.
+fn build_side(
+    runs: &BTreeMap<String, Vec<ScenarioRuns>>,
+    side: &Checkout,
+    stacks: bool,
+) -> anyhow::Result<Side> {
+    let mut out = Side::default();
+    let source = format!("{} ({})", side.name, side.describe);
+    for (name, runs) in runs {
+        for r in runs {
+            let built = sample_set_from_runs(r, side.scenarios.get(name), stacks, &source)
+                .map_err(|e| usage(e.to_string()))?;
+            if !built.excluded.is_empty() {
+                out.excluded
+                    .entry(name.clone())
+                    .or_default()
+                    .extend(built.excluded);
+            }
+            if let Some(set) = built.set {
+                match out.sets.get_mut(name) {
+                    Some(prev) => prev.runs.extend(set.runs),
+                    None => {
+                        out.sets.insert(name.clone(), set);
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `tachygate check --base REV [--head REV]`: the paired gate.

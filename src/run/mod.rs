@@ -96,7 +96,13 @@ pub struct RunOptions {
     pub kill_grace: Duration,
     /// `[prepare]` commands already run; share it between calls that must not repeat them.
     pub prepared: PreparedCache,
+    /// Interpreters already probed, by path; shared the same way (a paired comparison makes
+    /// one call per run, and a probe costs a Python start-up).
+    pub interpreters: InterpreterCache,
 }
+
+#[derive(Debug, Clone, Default)]
+pub struct InterpreterCache(std::sync::Arc<Mutex<HashMap<PathBuf, Result<Interpreter, String>>>>);
 
 impl RunOptions {
     pub fn new(out_dir: PathBuf) -> RunOptions {
@@ -110,6 +116,7 @@ impl RunOptions {
             interrupt: None,
             kill_grace: Duration::from_secs(2),
             prepared: PreparedCache::default(),
+            interpreters: InterpreterCache::default(),
         }
     }
 
@@ -176,7 +183,6 @@ pub fn run_scenarios(
 
     let cx = Shared {
         host: Host::probe(),
-        interpreters: Mutex::new(HashMap::new()),
         opts,
         out: out.clone(),
         progress,
@@ -234,8 +240,6 @@ pub fn run_scenarios(
 
 struct Shared<'a> {
     host: Host,
-    /// Probed once per interpreter path.
-    interpreters: Mutex<HashMap<PathBuf, Result<Interpreter, String>>>,
     opts: &'a RunOptions,
     out: PathBuf,
     progress: &'a dyn Progress,
@@ -260,7 +264,12 @@ impl Shared<'_> {
         let Some((path, origin)) = located else {
             return Err(PythonError::NotFound.to_string());
         };
-        let mut cache = self.interpreters.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cache = self
+            .opts
+            .interpreters
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         cache
             .entry(path.clone())
             .or_insert_with(|| crate::python::probe(&path, origin).map_err(|e| e.to_string()))
@@ -970,7 +979,6 @@ mod tests {
         let opts = RunOptions::new(PathBuf::from("/tmp/unused"));
         let cx = Shared {
             host: Host::default(),
-            interpreters: Mutex::new(HashMap::new()),
             opts: &opts,
             out: PathBuf::from("/tmp/unused"),
             progress: &NoProgress,

@@ -16,7 +16,10 @@ const OUTPUT_TAIL_LINES: usize = 8;
 /// Outcomes of prepare commands already run, keyed by command and directory; shared by every
 /// `run_scenarios` call of one invocation (`ab` and `check --base` make one call per run).
 #[derive(Debug, Clone, Default)]
-pub struct PreparedCache(Arc<Mutex<HashMap<(Vec<String>, PathBuf), Result<(), String>>>>);
+pub struct PreparedCache(Arc<Mutex<HashMap<PrepareKey, Result<(), String>>>>);
+
+/// A prepare command and the directory it runs in.
+type PrepareKey = (Vec<String>, PathBuf);
 
 impl PreparedCache {
     /// Runs `s`'s prepare command unless the same command already ran in the same directory.

@@ -528,6 +528,8 @@ fn the_commented_example_and_the_bundled_scenarios_are_valid() {
     // with them.
     assert_eq!(example.sampler, SamplerSettings::default());
     assert_eq!(example.run, RunSettings::default());
+    assert!(example.workload.pythonpath.is_empty());
+    assert_eq!(example.prepare, None);
     let bundled = discover(&[root]).unwrap();
     let names: Vec<&str> = bundled.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(
@@ -548,4 +550,93 @@ fn the_commented_example_and_the_bundled_scenarios_are_valid() {
         assert!(p.is_file(), "{}: {p:?} missing", s.name);
         assert_eq!(s.sampler.rate_hz, 1000, "{}", s.name);
     }
+}
+
+#[test]
+fn pythonpath_and_prepare_resolve_against_the_scenario_file_and_report_line_and_column() {
+    let s = load(
+        "[workload]\nscript = \"app.py\"\npythonpath = [\"../src\", \"/abs/lib\"]\n[prepare]\ncommand = \"make venv\"\ncwd = \"..\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s.workload.pythonpath,
+        [PathBuf::from("/proj/src"), PathBuf::from("/abs/lib")]
+    );
+    let p = s.prepare.as_ref().unwrap();
+    assert_eq!(p.command, ["sh", "-c", "make venv"]);
+    assert_eq!(p.cwd, PathBuf::from("/proj"));
+    assert_eq!(p.timeout_s, DEFAULT_PREPARE_TIMEOUT_S);
+    // A list is argv as is; the default directory is the workload's.
+    let s = load(&format!(
+        "{MIN}cwd = \"..\"\n[prepare]\ncommand = [\"python3.15\", \"-m\", \"venv\", \".venv\"]\ntimeout = \"2m\"\n"
+    ))
+    .unwrap();
+    let p = s.prepare.unwrap();
+    assert_eq!(p.command, ["python3.15", "-m", "venv", ".venv"]);
+    assert_eq!(p.cwd, PathBuf::from("/proj"));
+    assert_eq!(p.timeout_s, 120.0);
+    // Neither changes the fingerprint of scenarios that do not use them.
+    let plain = load(MIN).unwrap().fingerprint();
+    let with = load(&format!("{MIN}pythonpath = [\"../src\"]\n")).unwrap();
+    assert_ne!(with.fingerprint(), plain);
+
+    let cases: &[(String, &str, &str)] = &[
+        (format!("{MIN}pythonpath = [\"a:b\"]\n"), "3:15", "no `:`"),
+        (
+            format!("{MIN}pythonpath = \"src\"\n"),
+            "3:14",
+            "invalid type",
+        ),
+        (
+            format!("{MIN}[prepare]\ncwd = \"..\"\n"),
+            "3:1",
+            "needs a `command`",
+        ),
+        (
+            format!("{MIN}[prepare]\ncommand = \"\"\n"),
+            "4:11",
+            "`command` is empty",
+        ),
+        (
+            format!("{MIN}[prepare]\ncommand = [\"sh\", 1]\n"),
+            "4:11",
+            "every element",
+        ),
+        (
+            format!("{MIN}[prepare]\ncommand = \"x\"\ntimeout = 0\n"),
+            "5:11",
+            "greater than zero",
+        ),
+        (
+            format!("{MIN}[prepare]\ncommand = \"x\"\nshell = true\n"),
+            "5:1",
+            "unknown field `shell`",
+        ),
+    ];
+    for (text, at, fragment) in cases {
+        let e = err(text);
+        assert!(
+            e.contains(&format!("demo.toml:{at}: ")) && e.contains(fragment),
+            "{text:?}: expected {at} and {fragment:?}, got: {e}"
+        );
+    }
+}
+
+#[test]
+fn preflight_names_a_missing_pythonpath_directory_unless_prepare_may_create_it() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("app.py"), "").unwrap();
+    let path = d.path().join("s.toml");
+    let s = load_str(&format!("{MIN}pythonpath = [\"src\"]\n"), &path).unwrap();
+    let e = preflight(&s).unwrap_err().to_string();
+    assert!(
+        e.contains("`pythonpath` directory") && e.contains("../src"),
+        "{e}"
+    );
+    let s = load_str(
+        &format!("{MIN}pythonpath = [\"build\"]\n[prepare]\ncommand = \"mkdir build\"\n"),
+        &path,
+    )
+    .unwrap();
+    preflight(&s).unwrap();
 }
