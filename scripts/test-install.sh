@@ -56,6 +56,17 @@ python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-bin
 pips=("$work"/pip/pip-*.whl)
 "$work/venv/bin/python" "${pips[0]}/pip" install --quiet --disable-pip-version-check --no-index "$wheel"
 
+# The other install route the README gives: uvx runs the wheel's executable from its own cache.
+if command -v uvx >/dev/null 2>&1; then
+    got=$(UV_CACHE_DIR="$work/uv-cache" uvx --offline --no-index --from "$wheel" tachygate --version)
+    [[ $got == "tachygate "* ]] || fail "uvx --from WHEEL tachygate --version printed '$got'"
+    log "uvx: $got"
+elif [[ -n "${CI:-}" ]]; then
+    fail "uvx is not installed (python3 -m pip install uv)"
+else
+    log "SKIPPED the uvx check: uv is not installed (python3 -m pip install uv)"
+fi
+
 # From here on, only what a user has: the activated virtualenv, no TACHYGATE_PYTHON, no repository.
 export VIRTUAL_ENV="$work/venv"
 export PATH="$work/venv/bin:$PATH"
