@@ -37,7 +37,8 @@ python=${TACHYGATE_PYTHON:-$repo/.tachygate/python/usr/bin/python3.15}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-lock=/tmp/tachygate-tests-profiler.lock
+# The same file tests/common::profiler_lock() locks (std::env::temp_dir()).
+lock=${TMPDIR:-/tmp}/tachygate-tests-profiler.lock
 # Profiled commands hold the machine-wide profiler lock, one at a time.
 profiled() { flock "$lock" "$@"; }
 
