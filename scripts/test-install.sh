@@ -37,7 +37,8 @@ python=${TACHYGATE_PYTHON:-$repo/.tachygate/python/usr/bin/python3.15}
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-lock=/tmp/tachygate-tests-profiler.lock
+# The same file tests/common::profiler_lock() locks (std::env::temp_dir()).
+lock=${TMPDIR:-/tmp}/tachygate-tests-profiler.lock
 # Profiled commands hold the machine-wide profiler lock, one at a time.
 profiled() { flock "$lock" "$@"; }
 
@@ -55,6 +56,17 @@ log "fresh virtualenv of $("$python" -c 'import sys; print(sys.version.split()[0
 python3 -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: -d "$work/pip" pip
 pips=("$work"/pip/pip-*.whl)
 "$work/venv/bin/python" "${pips[0]}/pip" install --quiet --disable-pip-version-check --no-index "$wheel"
+
+# The other install route the README gives: uvx runs the wheel's executable from its own cache.
+if command -v uvx >/dev/null 2>&1; then
+    got=$(UV_CACHE_DIR="$work/uv-cache" uvx --offline --no-index --from "$wheel" tachygate --version)
+    [[ $got == "tachygate "* ]] || fail "uvx --from WHEEL tachygate --version printed '$got'"
+    log "uvx: $got"
+elif [[ -n "${CI:-}" ]]; then
+    fail "uvx is not installed (python3 -m pip install uv)"
+else
+    log "SKIPPED the uvx check: uv is not installed (python3 -m pip install uv)"
+fi
 
 # From here on, only what a user has: the activated virtualenv, no TACHYGATE_PYTHON, no repository.
 export VIRTUAL_ENV="$work/venv"

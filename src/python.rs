@@ -264,7 +264,7 @@ fn versioned_dirs(dir: &Path, prefix: &str) -> Vec<(u32, PathBuf)> {
 fn version_key(name: &str) -> Vec<u64> {
     let version = name
         .trim_start_matches(|c: char| !c.is_ascii_digit())
-        .split(|c: char| c == '-' || c == '+')
+        .split(['-', '+'])
         .next()
         .unwrap_or("");
     let mut key = Vec::new();

@@ -36,8 +36,14 @@ fn writes_a_scenario_that_lists_and_a_workflow() {
         .stdout(contains("wrote scenarios/hot.toml"))
         .stdout(contains("wrote .github/workflows/tachygate.yml"));
     let scenario = read(&d.path().join("scenarios/hot.toml"));
-    assert!(scenario.contains("script = \"../bench/hot.py\""), "{scenario}");
-    assert!(scenario.contains("env = { PYTHONPATH = \"src\" }"), "{scenario}");
+    assert!(
+        scenario.contains("script = \"../bench/hot.py\""),
+        "{scenario}"
+    );
+    assert!(
+        scenario.contains("env = { PYTHONPATH = \"src\" }"),
+        "{scenario}"
+    );
     let out = tachygate()
         .args(["list", "--json"])
         .current_dir(d.path())
@@ -57,7 +63,14 @@ fn writes_a_scenario_that_lists_and_a_workflow() {
 fn module_target_with_a_name_and_a_project_directory() {
     let d = tempfile::tempdir().unwrap();
     tachygate()
-        .args(["init", "--module", "pkg.bench", "--name", "pkg-bench", "--no-workflow"])
+        .args([
+            "init",
+            "--module",
+            "pkg.bench",
+            "--name",
+            "pkg-bench",
+            "--no-workflow",
+        ])
         .arg("--dir")
         .arg(d.path())
         .assert()
@@ -128,12 +141,18 @@ fn bad_arguments_are_usage_errors() {
             "cannot be used with",
         ),
         (vec!["init", "--script", "bench/nope.py"], "no such file"),
-        (vec!["init", "--module", "my-pkg.bench"], "not a dotted Python module name"),
+        (
+            vec!["init", "--module", "my-pkg.bench"],
+            "not a dotted Python module name",
+        ),
         (
             vec!["init", "--script", "bench/hot.py", "--name", "a/b"],
             "only letters, digits",
         ),
-        (vec!["init", "--script", "/etc/hostname"], "outside the project directory"),
+        (
+            vec!["init", "--script", "/etc/hostname"],
+            "outside the project directory",
+        ),
     ] {
         tachygate()
             .args(&args)

@@ -104,3 +104,49 @@ fn doctor_uses_the_active_virtualenv() {
     assert!(stdout.contains(&expected), "{expected} missing:\n{stdout}");
     assert!(stdout.contains("OK    sample a child"), "{stdout}");
 }
+
+/// uv-managed, pyenv-managed and actions/setup-python installs are found where those tools put them (the real
+/// interpreter, linked into each tool's directory layout), ahead of an old python3 on PATH.
+#[test]
+fn doctor_finds_uv_and_pyenv_managed_pythons() {
+    let Some(py) = common::python() else { return };
+    let py = py.canonicalize().unwrap();
+    for (rel, env, origin) in [
+        (
+            "home/.local/share/uv/python/cpython-3.15.2-linux-x86_64-gnu/bin/python3.15",
+            None,
+            "a uv-managed Python",
+        ),
+        (
+            "uvdir/cpython-3.15.2-linux-x86_64-gnu/bin/python3.15",
+            Some(("UV_PYTHON_INSTALL_DIR", "uvdir")),
+            "a uv-managed Python",
+        ),
+        (
+            "home/.pyenv/versions/3.15.2/bin/python3.15",
+            None,
+            "a pyenv-managed Python",
+        ),
+        (
+            "toolcache/Python/3.15.0-beta.1/x64/bin/python3.15",
+            Some(("pythonLocation", "toolcache/Python/3.15.0-beta.1/x64")),
+            "actions/setup-python ($pythonLocation)",
+        ),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        layout(d.path());
+        let link = d.path().join(rel);
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&py, &link).unwrap();
+        let bin = installed_binary(d.path());
+        let mut cmd = user_cmd(&bin, d.path());
+        if let Some((k, v)) = env {
+            cmd.env(k, d.path().join(v));
+        }
+        let _lock = common::profiler_lock();
+        let out = cmd.arg("doctor").assert().success();
+        let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        let expected = format!("at {} (from {origin})", link.display());
+        assert!(stdout.contains(&expected), "{expected} missing:\n{stdout}");
+    }
+}
