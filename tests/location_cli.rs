@@ -114,13 +114,19 @@ fn a_project_recorded_in_one_place_and_checked_in_another_still_matches_its_func
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     let rows = json["scenarios"][0]["functions"].as_array().unwrap();
-    assert!(rows.iter().any(|r| r["name"] == "gamma"), "{json}");
+    assert!(
+        rows.iter().any(|r| r["function"]["name"] == "gamma"),
+        "{json}"
+    );
     for r in rows {
         assert!(
             r["verdict"] != "new" && r["verdict"] != "gone",
             "functions must match after the move: {r}"
         );
-        assert!(!r["file"].as_str().unwrap().starts_with('/'), "{r}");
+        assert!(
+            !r["function"]["file"].as_str().unwrap().starts_with('/'),
+            "{r}"
+        );
     }
 }
 
