@@ -351,7 +351,11 @@ fn project_with_lenient_gate(root: &Path) -> (PathBuf, PathBuf) {
     .unwrap();
     let mut slow = base_work();
     slow[2] *= 1.5; // parse: +7.5 points
-    let a = write(&root.join("baselines"), "a.json", &set("demo", &base_work()));
+    let a = write(
+        &root.join("baselines"),
+        "a.json",
+        &set("demo", &base_work()),
+    );
     let b = write(&root.join("baselines"), "b.json", &set("demo", &slow));
     (a, b)
 }
@@ -374,7 +378,10 @@ fn compare_gives_the_same_verdict_from_any_directory() {
             .assert()
             .code(0);
         let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
-        assert!(stdout.contains("PASS: 1 scenario(s)"), "from {cwd:?}: {stdout}");
+        assert!(
+            stdout.contains("PASS: 1 scenario(s)"),
+            "from {cwd:?}: {stdout}"
+        );
         assert!(!stdout.contains("default gate settings"), "{stdout}");
     }
     // Inputs outside the project, run from inside it: the project is found above the
@@ -395,8 +402,11 @@ fn compare_gives_the_same_verdict_from_any_directory() {
     // The test can fail: without the definitions the default 1-point min_effect fails.
     let empty = d.path().join("no-scenarios");
     std::fs::create_dir_all(empty.join("scenarios")).unwrap();
-    std::fs::write(empty.join("scenarios/other.toml"), "[workload]\nscript = \"x.py\"\n")
-        .unwrap();
+    std::fs::write(
+        empty.join("scenarios/other.toml"),
+        "[workload]\nscript = \"x.py\"\n",
+    )
+    .unwrap();
     let assert = tachygate()
         .current_dir(d.path())
         .arg("compare")
@@ -408,7 +418,10 @@ fn compare_gives_the_same_verdict_from_any_directory() {
         .assert()
         .code(1);
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
-    assert!(stdout.contains("no definition of scenario demo"), "{stdout}");
+    assert!(
+        stdout.contains("no definition of scenario demo"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -134,7 +134,11 @@ fn real_ab_reads_one_slowed_function_as_one_regression_with_its_callers_grouped(
     for caller in ["transform", "process"] {
         let r = row(caller, Metric::Cumulative);
         assert_eq!(r.verdict, Verdict::Regressed, "{caller}: {r:?}");
-        assert_eq!(r.carried_by.first().map(|f| f.name.as_str()), Some("gamma"), "{caller}: {r:?}");
+        assert_eq!(
+            r.carried_by.first().map(|f| f.name.as_str()),
+            Some("gamma"),
+            "{caller}: {r:?}"
+        );
     }
     // Root frames are neither tested nor listed.
     for root in ["main", "<module>"] {

@@ -182,7 +182,10 @@ impl World {
                 let mut path: Vec<usize> = self.ancestors(f);
                 path.reverse();
                 path.push(f);
-                let frames = path.into_iter().map(position).collect::<Option<Vec<u32>>>()?;
+                let frames = path
+                    .into_iter()
+                    .map(position)
+                    .collect::<Option<Vec<u32>>>()?;
                 Some(tachygate::aggregate::StackCount {
                     frames,
                     count: self_counts[f],

@@ -1261,7 +1261,11 @@ mod tests {
         assert_eq!(cs[0].function.name, "d");
         assert_eq!(cs[0].carriers, vec![FunctionId::new("app.py", "right")]);
         assert_eq!(gated_regressions(&c).len(), 1);
-        assert_eq!(c.status, ScenarioStatus::Fail, "the culprit still fails the gate");
+        assert_eq!(
+            c.status,
+            ScenarioStatus::Fail,
+            "the culprit still fails the gate"
+        );
 
         // Without stacks (e.g. a baseline file as the candidate) the caller is its own cause.
         let mut flat = tree_set(&with(&[("d", 0.25)]));
@@ -1300,7 +1304,10 @@ mod tests {
         let c = cmp(&tree_set(&BASE), &cand, &GateSettings::default());
         let right = row(&c, "right", Metric::Cumulative);
         assert_eq!(right.verdict, Verdict::Regressed, "{right:?}");
-        assert_eq!(row(&c, "right", Metric::SelfShare).verdict, Verdict::Regressed);
+        assert_eq!(
+            row(&c, "right", Metric::SelfShare).verdict,
+            Verdict::Regressed
+        );
         // right is a cause (its own time grew), counted once for both of its rows.
         let cs = causes(&c);
         assert_eq!(
@@ -1339,20 +1346,34 @@ mod tests {
                 f.function.file = format!("/tmp/elsewhere/{}", f.function.file);
             }
         }
-        let e = compare_sets(&set(&BASE), &moved, &GateSettings::default(), &Default::default())
-            .unwrap_err();
+        let e = compare_sets(
+            &set(&BASE),
+            &moved,
+            &GateSettings::default(),
+            &Default::default(),
+        )
+        .unwrap_err();
         assert!(matches!(e, CompareError::IdentityMismatch { .. }));
         let msg = e.to_string();
         assert!(msg.contains("different locations"), "{msg}");
         assert!(msg.contains("100% of the baseline's samples"), "{msg}");
 
         let other = set(&[("x", 0.5), ("y", 0.3), ("z", 0.2)]);
-        let msg = compare_sets(&set(&BASE), &other, &GateSettings::default(), &Default::default())
-            .unwrap_err()
-            .to_string();
+        let msg = compare_sets(
+            &set(&BASE),
+            &other,
+            &GateSettings::default(),
+            &Default::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(msg.contains("different workloads"), "{msg}");
         // A new function holding 30% is a change, not a mismatch.
-        let c = cmp(&set(&BASE), &set(&with(&[("fresh", 0.45)])), &GateSettings::default());
+        let c = cmp(
+            &set(&BASE),
+            &set(&with(&[("fresh", 0.45)])),
+            &GateSettings::default(),
+        );
         assert_eq!(row(&c, "fresh", Metric::SelfShare).verdict, Verdict::New);
     }
 

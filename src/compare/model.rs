@@ -143,7 +143,8 @@ pub struct Cause {
 /// "1 regression" for one slowed function, not one per caller.
 pub fn causes(s: &ScenarioComparison) -> Vec<Cause> {
     let mut out: Vec<Cause> = Vec::new();
-    let changed = |f: &FunctionComparison| matches!(f.verdict, Verdict::Regressed | Verdict::Improved);
+    let changed =
+        |f: &FunctionComparison| matches!(f.verdict, Verdict::Regressed | Verdict::Improved);
     // Own causes: changed rows that are not carried by something else.
     for f in s.functions.iter().filter(|f| changed(f)) {
         let own = f.carried_by.is_empty() || f.carried_by == [f.function.clone()];
@@ -316,9 +317,9 @@ pub fn contradictions(s: &ScenarioComparison) -> Vec<String> {
             f.label()
         );
         match f.label() {
-            "unchanged" if f.ci_low > 0.0 || f.ci_high < 0.0 => {
-                out.push(format!("unchanged beside an interval excluding zero: {what}"))
-            }
+            "unchanged" if f.ci_low > 0.0 || f.ci_high < 0.0 => out.push(format!(
+                "unchanged beside an interval excluding zero: {what}"
+            )),
             "regressed" if !(f.ci_low > 0.0 && f.delta >= f.min_effect) => {
                 out.push(format!("regressed without a clear increase: {what}"))
             }
