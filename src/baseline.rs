@@ -515,7 +515,10 @@ pub fn scenario_root(scenario_file: &Path) -> PathBuf {
     let file = absolute(scenario_file);
     let dir = file.parent().unwrap_or(Path::new("/"));
     dir.ancestors()
-        .find(|a| a.file_name().is_some_and(|n| n == crate::scenario::DEFAULT_DIR))
+        .find(|a| {
+            a.file_name()
+                .is_some_and(|n| n == crate::scenario::DEFAULT_DIR)
+        })
         .and_then(Path::parent)
         .unwrap_or(dir)
         .to_path_buf()
@@ -543,8 +546,7 @@ pub fn find_project_root(start: &Path) -> Option<PathBuf> {
 /// comparison's identity check refuses a mismatch rather than passing it).
 pub fn repo_root_for(scenario: Option<&crate::scenario::Scenario>) -> Option<PathBuf> {
     match scenario {
-        Some(sc) => git_toplevel(&sc.workload.cwd)
-            .or_else(|| Some(scenario_root(&sc.source))),
+        Some(sc) => git_toplevel(&sc.workload.cwd).or_else(|| Some(scenario_root(&sc.source))),
         None => {
             let cwd = std::env::current_dir().ok()?;
             git_toplevel(&cwd).or_else(|| find_project_root(&cwd))

@@ -338,3 +338,122 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2);
 }
+
+/// A project in a temp dir: `scenarios/demo.toml` with a 10-point min_effect (so the +7.5
+/// point slow-down below passes with the project's settings and fails with the defaults),
+/// `docs/`, and the two sides in `baselines/`.
+fn project_with_lenient_gate(root: &Path) -> (PathBuf, PathBuf) {
+    let scen = root.join("scenarios");
+    std::fs::create_dir_all(&scen).unwrap();
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::fs::write(scen.join("work.py"), "pass\n").unwrap();
+    std::fs::write(
+        scen.join("demo.toml"),
+        "[workload]\nscript = \"work.py\"\n\n[gate]\nmin_effect = 10.0\n",
+    )
+    .unwrap();
+    let mut slow = base_work();
+    slow[2] *= 1.5; // parse: +7.5 points
+    let a = write(
+        &root.join("baselines"),
+        "a.json",
+        &set("demo", &base_work()),
+    );
+    let b = write(&root.join("baselines"), "b.json", &set("demo", &slow));
+    (a, b)
+}
+
+#[test]
+fn compare_gives_the_same_verdict_from_any_directory() {
+    let d = tempfile::tempdir().unwrap();
+    let root = d.path().join("proj");
+    let (a, b) = project_with_lenient_gate(&root);
+    let out = d.path().join("rep");
+    // From the root, from docs/ (it used to fall back to default settings there and FAIL),
+    // and from an unrelated directory: the project is found above the inputs.
+    for cwd in [root.clone(), root.join("docs"), d.path().to_path_buf()] {
+        let assert = tachygate()
+            .current_dir(&cwd)
+            .arg("compare")
+            .args([&a, &b])
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(0);
+        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+        assert!(
+            stdout.contains("PASS: 1 scenario(s)"),
+            "from {cwd:?}: {stdout}"
+        );
+        assert!(!stdout.contains("default gate settings"), "{stdout}");
+    }
+    // Inputs outside the project, run from inside it: the project is found above the
+    // current directory.
+    let elsewhere = d.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let (a2, b2) = (elsewhere.join("a.json"), elsewhere.join("b.json"));
+    std::fs::copy(&a, &a2).unwrap();
+    std::fs::copy(&b, &b2).unwrap();
+    tachygate()
+        .current_dir(root.join("docs"))
+        .arg("compare")
+        .args([&a2, &b2])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    // The test can fail: without the definitions the default 1-point min_effect fails.
+    let empty = d.path().join("no-scenarios");
+    std::fs::create_dir_all(empty.join("scenarios")).unwrap();
+    std::fs::write(
+        empty.join("scenarios/other.toml"),
+        "[workload]\nscript = \"x.py\"\n",
+    )
+    .unwrap();
+    let assert = tachygate()
+        .current_dir(d.path())
+        .arg("compare")
+        .args([&a2, &b2])
+        .arg("--scenarios")
+        .arg(empty.join("scenarios"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("no definition of scenario demo"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn sides_whose_functions_do_not_match_are_refused_with_exit_2() {
+    let d = tempfile::tempdir().unwrap();
+    let a = write(d.path(), "a.json", &set("demo", &base_work()));
+    // The same workload recorded elsewhere with absolute paths: every function differs.
+    let mut moved = set("demo", &base_work());
+    for run in &mut moved.runs {
+        for f in &mut run.functions {
+            f.function.file = format!("/home/other/checkout/{}", f.function.file);
+        }
+    }
+    let b = write(d.path(), "b.json", &moved);
+    let out = d.path().join("rep");
+    let assert = tachygate()
+        .arg("compare")
+        .args([&a, &b])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(
+        stdout.contains("do not profile the same functions"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("different locations"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["scenarios"][0]["status"], "error");
+}

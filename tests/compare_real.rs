@@ -7,7 +7,10 @@ mod common;
 
 use std::path::Path;
 use tachygate::baseline::{sample_set_from_runs, SampleSet};
-use tachygate::compare::{compare_sets, CompareOptions, Metric, ScenarioComparison, Verdict};
+use tachygate::compare::{
+    build_report, causes, compare_sets, contradictions, gated_regressions, CompareOptions, Metric,
+    ScenarioComparison, Verdict,
+};
 use tachygate::run::{run_scenarios, NoProgress, RunOptions};
 use tachygate::scenario::{load_file, Scenario};
 
@@ -16,11 +19,16 @@ fn scenario() -> Scenario {
 }
 
 fn side(s: &Scenario, python: &Path, out: &Path) -> SampleSet {
+    side_with_stacks(s, python, out, false)
+}
+
+fn side_with_stacks(s: &Scenario, python: &Path, out: &Path, keep_stacks: bool) -> SampleSet {
     let mut opts = RunOptions::new(out.to_path_buf());
     opts.python = Some(python.to_path_buf());
     let summary = run_scenarios(std::slice::from_ref(s), &opts, &NoProgress).unwrap();
     let runs = &summary.scenarios[0];
-    let built = sample_set_from_runs(runs, Some(s), false, &out.display().to_string()).unwrap();
+    let built =
+        sample_set_from_runs(runs, Some(s), keep_stacks, &out.display().to_string()).unwrap();
     assert!(built.excluded.is_empty(), "{:?}", built.excluded);
     let set = built.set.unwrap();
     assert_eq!(set.runs.len(), 5);
@@ -55,9 +63,11 @@ fn real_aa_flags_nothing_and_real_ab_flags_only_the_slowed_function_and_its_call
     let aa = compare_sets(&a1, &a2, &s.gate, &opts).unwrap();
     eprintln!("{}", tachygate::compare::table::render_scenario(&aa, true));
     assert!(flagged(&aa).is_empty(), "A/A flagged {:?}", flagged(&aa));
+    assert!(contradictions(&aa).is_empty(), "{:#?}", contradictions(&aa));
 
     let ab = compare_sets(&a1, &b, &s.gate, &opts).unwrap();
     eprintln!("{}", tachygate::compare::table::render_scenario(&ab, true));
+    assert!(contradictions(&ab).is_empty(), "{:#?}", contradictions(&ab));
     let flags = flagged(&ab);
     assert!(
         flags.contains(&("gamma".into(), Metric::SelfShare, Verdict::Regressed)),
@@ -88,5 +98,73 @@ fn real_aa_flags_nothing_and_real_ab_flags_only_the_slowed_function_and_its_call
         alpha.delta.abs() < 0.01,
         "alpha corrected delta {}",
         alpha.delta
+    );
+}
+
+/// One slowed function reads as one regression: `layered.py` with gamma 1.5x slower (~+9
+/// points). Its callers `transform` and `process` regress in cumulative share, carried by
+/// gamma and grouped under it; the root frames (`main`, `<module>`, at ~100%) are not listed;
+/// every row reads consistently; the exit summary counts one regression.
+#[test]
+fn real_ab_reads_one_slowed_function_as_one_regression_with_its_callers_grouped() {
+    let Some(python) = common::python() else {
+        return;
+    };
+    let _lock = common::profiler_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = load_file(&common::data_dir().join("compare/scenarios/layered.toml")).unwrap();
+    let a = side(&s, &python, &tmp.path().join("a"));
+    let mut slow = s.clone();
+    slow.workload
+        .env
+        .insert("LAYERED_SLOW".into(), "gamma=1.5".into());
+    let b = side_with_stacks(&slow, &python, &tmp.path().join("b"), true);
+
+    let ab = compare_sets(&a, &b, &s.gate, &CompareOptions::default()).unwrap();
+    let text = tachygate::compare::table::render_scenario(&ab, true);
+    eprintln!("{text}");
+    assert!(contradictions(&ab).is_empty(), "{:#?}", contradictions(&ab));
+    let row = |name: &str, m: Metric| {
+        ab.functions
+            .iter()
+            .find(|f| f.function.name == name && f.metric == m)
+            .unwrap_or_else(|| panic!("no {name} {m:?} row"))
+    };
+    assert_eq!(row("gamma", Metric::SelfShare).verdict, Verdict::Regressed);
+    for caller in ["transform", "process"] {
+        let r = row(caller, Metric::Cumulative);
+        assert_eq!(r.verdict, Verdict::Regressed, "{caller}: {r:?}");
+        assert_eq!(
+            r.carried_by.first().map(|f| f.name.as_str()),
+            Some("gamma"),
+            "{caller}: {r:?}"
+        );
+    }
+    // Root frames are neither tested nor listed.
+    for root in ["main", "<module>"] {
+        assert!(
+            !ab.functions
+                .iter()
+                .any(|f| f.function.name == root && f.metric == Metric::Cumulative),
+            "{root} cumulative listed"
+        );
+    }
+    let cs = causes(&ab);
+    assert_eq!(cs.len(), 1, "{cs:#?}");
+    assert_eq!(cs[0].function.name, "gamma");
+    let mut carriers: Vec<&str> = cs[0].carriers.iter().map(|f| f.name.as_str()).collect();
+    carriers.sort();
+    assert_eq!(carriers, ["process", "transform"]);
+    assert_eq!(gated_regressions(&ab).len(), 1);
+    // Terminal: the callers are indented under gamma; the summary counts one regression.
+    let gamma_at = text.find("layered.py:gamma").unwrap();
+    let carrier_at = text.find("↳ ").expect("an indented carrier row");
+    assert!(gamma_at < carrier_at, "{text}");
+    assert!(text.contains("1 regression (gamma +"), "{text}");
+    let report = build_report("ab", vec![ab]);
+    let full = tachygate::compare::table::render(&report, false);
+    assert!(
+        full.contains("FAIL: 1 scenario(s): 0 pass, 1 fail, 0 error; 1 gated regression (2 carrying callers not counted)"),
+        "{full}"
     );
 }

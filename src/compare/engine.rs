@@ -762,9 +762,13 @@ fn note_for(r: &FunctionComparison) -> Option<RowNote> {
 /// Step: group callers under the functions whose own cost changed. A regressed or improved
 /// cumulative row of F is *carried* when the self changes (regressed/improved self rows) of
 /// F and of the functions below F in the candidate's stacks explain it: their sum lies
-/// inside F's interval, or leaves less than min_effect unexplained. Its verdict stays (and
-/// still gates), but it is not another cause. Without stacks (a baseline file as candidate)
-/// only F's own self change can explain its cumulative row.
+/// inside F's interval, or leaves less than min_effect unexplained. A culprit called both
+/// below F and elsewhere contributes the part of its change that falls below F, in
+/// proportion to its candidate leaf samples there (measured on pyperformance's `go`:
+/// `ZobristHash.update` +13 points overall, about three quarters of it under
+/// `EmptySet.random_choice`). Its verdict stays (and still gates), but it is not another
+/// cause. Without stacks (a baseline file as candidate) only F's own self change can
+/// explain its cumulative row.
 fn attribute_to_causes(rows: &mut [FunctionComparison], flame: Option<&FlameData>) {
     let changed = |v: Verdict| matches!(v, Verdict::Regressed | Verdict::Improved);
     let culprits: HashMap<FunctionId, f64> = rows
@@ -785,9 +789,9 @@ fn attribute_to_causes(rows: &mut [FunctionComparison], flame: Option<&FlameData
             .into_iter()
             .collect();
         if let Some(fd) = flame {
-            for g in below(fd, &r.function) {
+            for (g, fraction) in below(fd, &r.function) {
                 if let Some(d) = culprits.get(&g) {
-                    explaining.push((g, *d));
+                    explaining.push((g, *d * fraction));
                 }
             }
         }
@@ -803,28 +807,30 @@ fn attribute_to_causes(rows: &mut [FunctionComparison], flame: Option<&FlameData
     }
 }
 
-/// The functions that appear below `f` in any of the flame data's stacks (not `f` itself).
-fn below(fd: &FlameData, f: &FunctionId) -> Vec<FunctionId> {
+/// The functions that are the leaf of some stack through `f` (not `f` itself), each with the
+/// fraction of its leaf samples that fall below `f`.
+fn below(fd: &FlameData, f: &FunctionId) -> Vec<(FunctionId, f64)> {
     let Some(id) = fd.functions.iter().position(|g| g == f) else {
         return Vec::new();
     };
     let id = id as u32;
-    let mut seen = vec![false; fd.functions.len()];
+    let n = fd.functions.len();
+    let (mut under, mut total) = (vec![0u64; n], vec![0u64; n]);
     for st in &fd.stacks {
-        if let Some(pos) = st.frames.iter().position(|&x| x == id) {
-            for &g in &st.frames[pos + 1..] {
-                if g != id {
-                    if let Some(s) = seen.get_mut(g as usize) {
-                        *s = true;
-                    }
-                }
-            }
+        let Some(&leaf) = st.frames.last() else {
+            continue;
+        };
+        let Some(t) = total.get_mut(leaf as usize) else {
+            continue;
+        };
+        *t += st.count;
+        if leaf != id && st.frames.contains(&id) {
+            under[leaf as usize] += st.count;
         }
     }
-    seen.iter()
-        .enumerate()
-        .filter(|(_, s)| **s)
-        .map(|(i, _)| fd.functions[i].clone())
+    (0..n)
+        .filter(|&g| under[g] > 0)
+        .map(|g| (fd.functions[g].clone(), under[g] as f64 / total[g] as f64))
         .collect()
 }
 
@@ -1316,7 +1322,11 @@ mod tests {
         assert_eq!(cs[0].function.name, "d");
         assert_eq!(cs[0].carriers, vec![FunctionId::new("app.py", "right")]);
         assert_eq!(gated_regressions(&c).len(), 1);
-        assert_eq!(c.status, ScenarioStatus::Fail, "the culprit still fails the gate");
+        assert_eq!(
+            c.status,
+            ScenarioStatus::Fail,
+            "the culprit still fails the gate"
+        );
 
         // Without stacks (e.g. a baseline file as the candidate) the caller is its own cause.
         let mut flat = tree_set(&with(&[("d", 0.25)]));
@@ -1355,7 +1365,10 @@ mod tests {
         let c = cmp(&tree_set(&BASE), &cand, &GateSettings::default());
         let right = row(&c, "right", Metric::Cumulative);
         assert_eq!(right.verdict, Verdict::Regressed, "{right:?}");
-        assert_eq!(row(&c, "right", Metric::SelfShare).verdict, Verdict::Regressed);
+        assert_eq!(
+            row(&c, "right", Metric::SelfShare).verdict,
+            Verdict::Regressed
+        );
         // right is a cause (its own time grew), counted once for both of its rows.
         let cs = causes(&c);
         assert_eq!(
@@ -1372,11 +1385,9 @@ mod tests {
             &set(&with(&[("c", 0.157)])),
             &GateSettings::default(),
         );
+        assert!(contradictions(&c).is_empty(), "{:?}", contradictions(&c));
         for f in &c.functions {
             let excludes_zero = f.ci_low > 0.0 || f.ci_high < 0.0;
-            if f.label() == "unchanged" {
-                assert!(!excludes_zero, "{f:?}");
-            }
             if f.note == Some(RowNote::BelowMinEffect) {
                 assert!(f.delta.abs() < f.min_effect && excludes_zero, "{f:?}");
             }
@@ -1396,20 +1407,34 @@ mod tests {
                 f.function.file = format!("/tmp/elsewhere/{}", f.function.file);
             }
         }
-        let e = compare_sets(&set(&BASE), &moved, &GateSettings::default(), &Default::default())
-            .unwrap_err();
+        let e = compare_sets(
+            &set(&BASE),
+            &moved,
+            &GateSettings::default(),
+            &Default::default(),
+        )
+        .unwrap_err();
         assert!(matches!(e, CompareError::IdentityMismatch { .. }));
         let msg = e.to_string();
         assert!(msg.contains("different locations"), "{msg}");
         assert!(msg.contains("100% of the baseline's samples"), "{msg}");
 
         let other = set(&[("x", 0.5), ("y", 0.3), ("z", 0.2)]);
-        let msg = compare_sets(&set(&BASE), &other, &GateSettings::default(), &Default::default())
-            .unwrap_err()
-            .to_string();
+        let msg = compare_sets(
+            &set(&BASE),
+            &other,
+            &GateSettings::default(),
+            &Default::default(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(msg.contains("different workloads"), "{msg}");
         // A new function holding 30% is a change, not a mismatch.
-        let c = cmp(&set(&BASE), &set(&with(&[("fresh", 0.45)])), &GateSettings::default());
+        let c = cmp(
+            &set(&BASE),
+            &set(&with(&[("fresh", 0.45)])),
+            &GateSettings::default(),
+        );
         assert_eq!(row(&c, "fresh", Metric::SelfShare).verdict, Verdict::New);
     }
 

@@ -143,7 +143,8 @@ pub struct Cause {
 /// "1 regression" for one slowed function, not one per caller.
 pub fn causes(s: &ScenarioComparison) -> Vec<Cause> {
     let mut out: Vec<Cause> = Vec::new();
-    let changed = |f: &FunctionComparison| matches!(f.verdict, Verdict::Regressed | Verdict::Improved);
+    let changed =
+        |f: &FunctionComparison| matches!(f.verdict, Verdict::Regressed | Verdict::Improved);
     // Own causes: changed rows that are not carried by something else.
     for f in s.functions.iter().filter(|f| changed(f)) {
         let own = f.carried_by.is_empty() || f.carried_by == [f.function.clone()];
@@ -304,4 +305,56 @@ pub struct ComparisonReport {
     /// e.g. `https://github.com/o/r/blob/{commit}/{file}`. Other schemes are ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_url_template: Option<String>,
+}
+
+/// Rows whose numbers and verdict would read as a contradiction, one message each (empty
+/// when the scenario reads consistently). The invariants every report relies on:
+/// - a row labelled `unchanged` has an interval that contains zero (otherwise it carries a
+///   note and reads `below min_effect` / `not tested`);
+/// - `regressed` has an interval above zero and a change of at least min_effect, `improved`
+///   the mirror image;
+/// - no root frame's cumulative row is listed (≥ 95% on both sides: `100.0% -> 100.0%`
+///   beside a large normalised change);
+/// - a changed cumulative row whose shares read equal is carried by a culprit below it, so
+///   its change is explained where it is shown.
+pub fn contradictions(s: &ScenarioComparison) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &s.functions {
+        let what = format!(
+            "{} {:?} ({:.1}% -> {:.1}%, {:+.2} [{:+.2}, {:+.2}] pp, {})",
+            f.function,
+            f.metric,
+            f.baseline.mean * 100.0,
+            f.candidate.mean * 100.0,
+            f.delta * 100.0,
+            f.ci_low * 100.0,
+            f.ci_high * 100.0,
+            f.label()
+        );
+        match f.label() {
+            "unchanged" if f.ci_low > 0.0 || f.ci_high < 0.0 => out.push(format!(
+                "unchanged beside an interval excluding zero: {what}"
+            )),
+            "regressed" if !(f.ci_low > 0.0 && f.delta >= f.min_effect) => {
+                out.push(format!("regressed without a clear increase: {what}"))
+            }
+            "improved" if !(f.ci_high < 0.0 && f.delta <= -f.min_effect) => {
+                out.push(format!("improved without a clear decrease: {what}"))
+            }
+            _ => {}
+        }
+        if f.metric == Metric::Cumulative && f.baseline.mean.min(f.candidate.mean) >= 0.95 {
+            out.push(format!("root frame listed: {what}"));
+        }
+        let same_shares =
+            format!("{:.1}", f.baseline.mean * 100.0) == format!("{:.1}", f.candidate.mean * 100.0);
+        if same_shares
+            && f.metric == Metric::Cumulative
+            && matches!(f.verdict, Verdict::Regressed | Verdict::Improved)
+            && !f.is_carried()
+        {
+            out.push(format!("equal shares with an unexplained change: {what}"));
+        }
+    }
+    out
 }

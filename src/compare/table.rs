@@ -252,7 +252,11 @@ pub fn render(report: &ComparisonReport, verbose: bool) -> String {
         out.push('\n');
     }
     let count = |st: ScenarioStatus| report.scenarios.iter().filter(|s| s.status == st).count();
-    let causes: Vec<Cause> = report.scenarios.iter().flat_map(gated_regressions).collect();
+    let causes: Vec<Cause> = report
+        .scenarios
+        .iter()
+        .flat_map(gated_regressions)
+        .collect();
     let carriers: usize = causes.iter().map(|c| c.carriers.len()).sum();
     let regressions = match (causes.len(), carriers) {
         (0, _) => String::new(),

@@ -41,7 +41,16 @@ struct FlameJson<'a> {
     dropped_stacks: usize,
 }
 
-type FlameFn<'a> = (String, String, String, &'a str, i8, String, &'a str, &'static str);
+type FlameFn<'a> = (
+    String,
+    String,
+    String,
+    &'a str,
+    i8,
+    String,
+    &'a str,
+    &'static str,
+);
 
 struct Node {
     func: u32,
@@ -219,8 +228,7 @@ mod tests {
         let b = build(s.flame.as_ref().unwrap(), &s.functions);
         let v: serde_json::Value = serde_json::from_str(&b.json).unwrap();
         let fns = v["fn"].as_array().unwrap();
-        let culprits: Vec<&serde_json::Value> =
-            fns.iter().filter(|f| f[7] == "culprit").collect();
+        let culprits: Vec<&serde_json::Value> = fns.iter().filter(|f| f[7] == "culprit").collect();
         assert!(!culprits.is_empty(), "{fns:?}");
         for f in &culprits {
             assert_ne!(f[4], 0, "a culprit is coloured: {f:?}");

@@ -184,7 +184,10 @@ fn flame_json_colours_by_self_change_and_marks_carriers() {
     let totals = fns.iter().find(|f| f[0] == "compute_totals").unwrap();
     assert_eq!(totals[6], "regressed", "cumulative verdict kept: {totals}");
     assert_eq!(totals[7], "carrier", "{totals}");
-    assert_eq!(totals[4], 0, "a carrier is not painted as a culprit: {totals}");
+    assert_eq!(
+        totals[4], 0,
+        "a carrier is not painted as a culprit: {totals}"
+    );
     let enc = fns
         .iter()
         .find(|f| f[0] == "JSONEncoder.iterencode")

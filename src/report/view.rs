@@ -486,8 +486,7 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
             .then(b.delta.abs().total_cmp(&a.delta.abs()))
             .then(a.function.cmp(&b.function))
     };
-    let mut fns: Vec<&FunctionComparison> =
-        s.functions.iter().filter(|f| !is_carrier(f)).collect();
+    let mut fns: Vec<&FunctionComparison> = s.functions.iter().filter(|f| !is_carrier(f)).collect();
     fns.sort_by(order);
     // Carrying callers go right after the rows of the cause they carry - unless that would
     // move a gated row among the ungated ones (a gated caller of an ungated culprit): then
@@ -506,8 +505,7 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
             Some(i) => {
                 // After the anchor's carriers already placed.
                 let mut j = i + 1;
-                while j < ordered.len() && is_carrier(ordered[j]) && ordered[j].gated == g.gated
-                {
+                while j < ordered.len() && is_carrier(ordered[j]) && ordered[j].gated == g.gated {
                     j += 1;
                 }
                 j

@@ -1,0 +1,144 @@
+//! Location-independent identity with the real profiler: a project outside any git
+//! repository is recorded (`baseline update`) in one temporary directory, copied elsewhere and
+//! checked there - from a subdirectory. Function paths are relative to the scenario root (the
+//! directory holding `scenarios/`), so every function matches: exit 0, no new/gone rows.
+//! Before, paths outside git were absolute: every row was new/gone and the gate passed
+//! silently (now that would be exit 2, the identity check). Holds the profiler lock.
+
+mod common;
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn tachygate() -> Command {
+    let mut c = Command::cargo_bin("tachygate").unwrap();
+    c.env_remove("GITHUB_STEP_SUMMARY");
+    c.env_remove("GATEWORK_SLOW");
+    c
+}
+
+/// `root/scenarios/work.toml` running `root/app/gatework.py` (a third of the usual work).
+fn make_project(root: &Path) {
+    std::fs::create_dir_all(root.join("scenarios")).unwrap();
+    std::fs::create_dir_all(root.join("app")).unwrap();
+    std::fs::create_dir_all(root.join("docs")).unwrap();
+    std::fs::copy(
+        common::data_dir().join("compare/workloads/gatework.py"),
+        root.join("app/gatework.py"),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("scenarios/work.toml"),
+        r#"[workload]
+script = "../app/gatework.py"
+env = { GATEWORK_SCALE = "0.4" }
+
+[sampler]
+mode = "cpu"
+rate = "1khz"
+
+[run]
+repeats = 3
+min_samples = 50
+max_error_rate = 50
+max_gap_ratio = 1000
+retries = 0
+
+[gate]
+ignore = ["<frozen runpy>:*"]
+"#,
+    )
+    .unwrap();
+}
+
+fn outside_git(dir: &Path) -> bool {
+    !std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["rev-parse", "--show-toplevel"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn a_project_recorded_in_one_place_and_checked_in_another_still_matches_its_functions() {
+    let Some(python) = common::python() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    if !outside_git(tmp.path()) {
+        let msg = format!(
+            "SKIPPED: the temporary directory {} is inside a git repository",
+            tmp.path().display()
+        );
+        assert!(std::env::var_os("CI").is_none(), "{msg}");
+        eprintln!("{msg}");
+        return;
+    }
+    let _lock = common::profiler_lock();
+    let first = tmp.path().join("recorded/proj");
+    make_project(&first);
+    tachygate()
+        .current_dir(&first)
+        .args(["baseline", "update", "--python"])
+        .arg(&python)
+        .arg("--results")
+        .arg(tmp.path().join("results-base"))
+        .assert()
+        .code(0);
+    let baseline = std::fs::read_to_string(first.join("baselines/work.json")).unwrap();
+    assert!(
+        baseline.contains(r#""file": "app/gatework.py", "name": "gamma""#),
+        "paths relative to the scenario root: {baseline}"
+    );
+    assert!(!baseline.contains(&tmp.path().display().to_string()));
+
+    // Copy the whole project elsewhere and check it from a subdirectory.
+    let second = tmp.path().join("moved/elsewhere/proj");
+    copy_dir(&first, &second);
+    let out = tmp.path().join("report");
+    let assert = tachygate()
+        .current_dir(second.join("docs"))
+        .args(["check", "--python"])
+        .arg(&python)
+        .arg("--results")
+        .arg(tmp.path().join("results-check"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(0);
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(stdout.contains("PASS: 1 scenario(s)"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let rows = json["scenarios"][0]["functions"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["function"]["name"] == "gamma"),
+        "{json}"
+    );
+    for r in rows {
+        assert!(
+            r["verdict"] != "new" && r["verdict"] != "gone",
+            "functions must match after the move: {r}"
+        );
+        assert!(
+            !r["function"]["file"].as_str().unwrap().starts_with('/'),
+            "{r}"
+        );
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
