@@ -183,6 +183,9 @@ pub fn aggregate(
     let mut fn_ids: HashMap<FunctionId, u32> = HashMap::new();
     let mut fn_list: Vec<FunctionId> = Vec::new();
     let mut norm_cache: HashMap<&str, String> = HashMap::new();
+    // The frame table has one entry per (location, column, opcode): often 100x more entries
+    // than functions. Resolve each (filename, funcname) string pair once.
+    let mut by_strings: rustc_hash::FxHashMap<(u32, u32), u32> = Default::default();
     let fmap: Vec<u32> = profile
         .frames()
         .iter()
@@ -191,23 +194,28 @@ pub fn aggregate(
             if profile.is_profiler_frame(i as u32) {
                 return DROPPED;
             }
-            let raw = profile.filename(f);
-            let file = norm_cache
-                .entry(raw)
-                .or_insert_with(|| opts.paths.normalize(raw))
-                .clone();
-            let id = FunctionId::new(file, profile.funcname(f));
-            if let Some(set) = &opts.ignore {
-                if set.is_match(id.to_string()) {
-                    return DROPPED;
-                }
-            }
-            *fn_ids.entry(id.clone()).or_insert_with(|| {
-                fn_list.push(id);
-                (fn_list.len() - 1) as u32
-            })
+            *by_strings
+                .entry((f.filename, f.funcname))
+                .or_insert_with(|| {
+                    let raw = profile.filename(f);
+                    let file = norm_cache
+                        .entry(raw)
+                        .or_insert_with(|| opts.paths.normalize(raw))
+                        .clone();
+                    let id = FunctionId::new(file, profile.funcname(f));
+                    if let Some(set) = &opts.ignore {
+                        if set.is_match(id.to_string()) {
+                            return DROPPED;
+                        }
+                    }
+                    *fn_ids.entry(id.clone()).or_insert_with(|| {
+                        fn_list.push(id);
+                        (fn_list.len() - 1) as u32
+                    })
+                })
         })
         .collect();
+    drop(by_strings);
 
     // Samples per decoder stack. The decoder interns stacks as a prefix tree (parents before
     // children) and hands out node ids, so nothing here is per sample beyond one increment, and
