@@ -75,6 +75,7 @@ pub struct RunAggregate {
     pub stacks: Vec<StackCount>,
 }
 
+use crate::profile::stack_tree::{StackTree, ROOT};
 use crate::profile::{Profile, ProfileError};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -182,6 +183,9 @@ pub fn aggregate(
     let mut fn_ids: HashMap<FunctionId, u32> = HashMap::new();
     let mut fn_list: Vec<FunctionId> = Vec::new();
     let mut norm_cache: HashMap<&str, String> = HashMap::new();
+    // The frame table has one entry per (location, column, opcode): often 100x more entries
+    // than functions. Resolve each (filename, funcname) string pair once.
+    let mut by_strings: rustc_hash::FxHashMap<(u32, u32), u32> = Default::default();
     let fmap: Vec<u32> = profile
         .frames()
         .iter()
@@ -190,74 +194,66 @@ pub fn aggregate(
             if profile.is_profiler_frame(i as u32) {
                 return DROPPED;
             }
-            let raw = profile.filename(f);
-            let file = norm_cache
-                .entry(raw)
-                .or_insert_with(|| opts.paths.normalize(raw))
-                .clone();
-            let id = FunctionId::new(file, profile.funcname(f));
-            if let Some(set) = &opts.ignore {
-                if set.is_match(id.to_string()) {
-                    return DROPPED;
-                }
-            }
-            *fn_ids.entry(id.clone()).or_insert_with(|| {
-                fn_list.push(id);
-                (fn_list.len() - 1) as u32
-            })
+            *by_strings
+                .entry((f.filename, f.funcname))
+                .or_insert_with(|| {
+                    let raw = profile.filename(f);
+                    let file = norm_cache
+                        .entry(raw)
+                        .or_insert_with(|| opts.paths.normalize(raw))
+                        .clone();
+                    let id = FunctionId::new(file, profile.funcname(f));
+                    if let Some(set) = &opts.ignore {
+                        if set.is_match(id.to_string()) {
+                            return DROPPED;
+                        }
+                    }
+                    *fn_ids.entry(id.clone()).or_insert_with(|| {
+                        fn_list.push(id);
+                        (fn_list.len() - 1) as u32
+                    })
+                })
         })
         .collect();
+    drop(by_strings);
 
-    // Weight per distinct raw stack: the decoder interns stacks and hands out dense ids, so
-    // functions are resolved once per distinct stack instead of once per sample.
+    // Samples per decoder stack. The decoder interns stacks as a prefix tree (parents before
+    // children) and hands out node ids, so nothing here is per sample beyond one increment, and
+    // the per-function counts below are one pass over the tree, never a walk per stack.
     let mut weights: Vec<u64> = Vec::new();
     let mut reader = profile.samples()?;
-    while let Some(s) = reader.next_sample() {
-        let s = s?;
-        let id = s.stack_id as usize;
+    while let Some(s) = reader.next_stack_id() {
+        let (_, id) = s?;
+        let id = id as usize;
         if id >= weights.len() {
             weights.resize(id + 1, 0);
         }
-        weights[id] += s.weight;
+        weights[id] += 1;
     }
-    let stacks: Vec<(&[u32], u64)> = weights
-        .iter()
-        .enumerate()
-        .filter(|(_, &w)| w > 0)
-        .map(|(id, &w)| (reader.stack(id as u64).unwrap_or(&[]), w))
-        .collect();
+    let tree = reader.stack_tree();
+    weights.resize(tree.len(), 0);
 
-    let n = fn_list.len();
-    let mut self_counts = vec![0u64; n];
-    let mut cum_counts = vec![0u64; n];
-    let mut seen = vec![false; n];
-    let mut total = 0u64;
     let mut merged: HashMap<Vec<u32>, u64> = HashMap::new();
-    let mut fstack: Vec<u32> = Vec::with_capacity(256);
-    for &(raw, w) in &stacks {
-        fstack.clear();
-        // Root first.
-        fstack.extend(
-            raw.iter()
-                .rev()
-                .filter_map(|&f| fmap.get(f as usize).copied().filter(|&c| c != DROPPED)),
-        );
-        let Some(&leaf) = fstack.last() else { continue };
-        total += w;
-        self_counts[leaf as usize] += w;
-        for &f in &fstack {
-            if !seen[f as usize] {
-                seen[f as usize] = true;
-                cum_counts[f as usize] += w;
+    if opts.keep_stacks {
+        let mut fstack: Vec<u32> = Vec::with_capacity(256);
+        for (node, &w) in weights.iter().enumerate().skip(1) {
+            if w == 0 {
+                continue;
             }
-        }
-        for &f in &fstack {
-            seen[f as usize] = false;
-        }
-        if opts.keep_stacks {
+            fstack.clear();
+            fstack.extend(
+                tree.frames(node as u32)
+                    .filter_map(|f| fmap.get(f as usize).copied().filter(|&c| c != DROPPED)),
+            );
+            if fstack.is_empty() {
+                continue;
+            }
+            fstack.reverse(); // root first
             *merged.entry(fstack.clone()).or_insert(0) += w;
         }
     }
+    let n = fn_list.len();
+    let (self_counts, cum_counts, total) = count_functions(tree, &fmap, weights, n);
 
     // Sort functions and renumber; functions never seen in a counted stack are omitted.
     let mut order: Vec<u32> = (0..n as u32)
@@ -291,6 +287,102 @@ pub fn aggregate(
         error_rate_pct: None,
         stacks,
     })
+}
+
+/// Self and cumulative samples per function (and their total) over the decoder's stack tree,
+/// from the samples per node (`own`, consumed). `fmap` maps a frame to its function or DROPPED.
+///
+/// - self: a node's samples go to its innermost kept function (none: the stack is empty once
+///   dropped frames are removed, and its samples are not counted at all);
+/// - cumulative: a function counts a sample once however deep it recurses, so it gets the
+///   subtree total of each node where it appears with no ancestor of the same function.
+///
+/// Linear in the number of nodes: a few words per node, nothing per sample or per frame of
+/// each stack.
+fn count_functions(
+    tree: &StackTree,
+    fmap: &[u32],
+    mut own: Vec<u64>,
+    nfuncs: usize,
+) -> (Vec<u64>, Vec<u64>, u64) {
+    let n = tree.len();
+    let func = |node: u32| -> u32 {
+        if node == ROOT {
+            DROPPED
+        } else {
+            fmap.get(tree.frame(node) as usize)
+                .copied()
+                .unwrap_or(DROPPED)
+        }
+    };
+    let mut self_counts = vec![0u64; nfuncs];
+    let mut total = 0u64;
+    {
+        // Innermost kept function per node; parents come before children.
+        let mut leaf = vec![DROPPED; n];
+        for node in 1..n as u32 {
+            let f = func(node);
+            let l = if f != DROPPED {
+                f
+            } else {
+                leaf[tree.parent(node) as usize]
+            };
+            leaf[node as usize] = l;
+            let w = own[node as usize];
+            if w > 0 && l != DROPPED {
+                self_counts[l as usize] += w;
+                total += w;
+            }
+        }
+    }
+    // Subtree totals, children before parents.
+    for node in (1..n as u32).rev() {
+        let w = own[node as usize];
+        own[tree.parent(node) as usize] += w;
+    }
+    let subtree = own;
+    // Children lists (CSR), then a depth-first walk counting how often each function is on
+    // the current path.
+    let mut start = vec![0u32; n + 1];
+    for node in 1..n as u32 {
+        start[tree.parent(node) as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut kids = vec![0u32; n.saturating_sub(1)];
+    {
+        let mut fill = start.clone();
+        for node in 1..n as u32 {
+            let p = tree.parent(node) as usize;
+            kids[fill[p] as usize] = node;
+            fill[p] += 1;
+        }
+    }
+    let children = |p: u32| &kids[start[p as usize] as usize..start[p as usize + 1] as usize];
+    let mut on_path = vec![0u32; nfuncs];
+    let mut cum_counts = vec![0u64; nfuncs];
+    // (node, leaving): leaving entries undo the node's function on the path.
+    let mut work: Vec<(u32, bool)> = children(ROOT).iter().map(|&c| (c, false)).collect();
+    while let Some((node, leaving)) = work.pop() {
+        let f = func(node);
+        if leaving {
+            on_path[f as usize] -= 1;
+            continue;
+        }
+        if subtree[node as usize] == 0 {
+            continue;
+        }
+        if f != DROPPED {
+            if on_path[f as usize] == 0 {
+                cum_counts[f as usize] += subtree[node as usize];
+            }
+            on_path[f as usize] += 1;
+            work.push((node, true));
+        }
+        work.extend(children(node).iter().map(|&c| (c, false)));
+    }
+    (self_counts, cum_counts, total)
 }
 
 #[cfg(test)]

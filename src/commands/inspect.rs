@@ -74,9 +74,11 @@ fn render(args: Args, _g: &Global) -> anyhow::Result<i32> {
         }
     }
     if args.collapsed {
-        let lines =
-            collapsed::collapse(&profile).map_err(|e| bad_input(e.with_path(&args.profile)))?;
-        collapsed::write_collapsed(&lines, &mut out)?;
+        // Ordered as tree nodes and rendered straight into the output: the text of all lines
+        // (100+ MB for long, varied profiles) is never held at once.
+        let lines = collapsed::collapse_stacks(&profile)
+            .map_err(|e| bad_input(e.with_path(&args.profile)))?;
+        lines.write(&mut out)?;
     } else if args.json {
         serde_json::to_writer_pretty(&mut out, profile.meta())?;
         writeln!(out)?;

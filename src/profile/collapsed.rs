@@ -5,10 +5,15 @@
 //! synthetic `~` frames with line 0), and sorts lines by count descending then text ascending.
 //! Grouping is by full path, so two files with one basename give identical-looking separate
 //! lines; we keep that quirk because the output must match the oracle exactly.
+//!
+//! No line is rendered before it is written: stacks stay nodes of prefix trees, and the text
+//! order comes from ranking a tree of the lines' texts (see [`rank_texts`]), so memory follows
+//! the number of distinct stacks, not the size of the output.
 
-use super::fxhash::{FxHashMap, StackTable};
+use super::stack_tree::{StackTree, ROOT};
 use super::{Profile, ProfileError};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
+use std::cmp::Ordering;
 use std::io::Write;
 
 /// One output line: `text` without the count.
@@ -19,6 +24,7 @@ pub struct CollapsedLine {
 }
 
 const DROPPED: u32 = u32::MAX;
+const UNKNOWN: u32 = u32::MAX;
 
 /// `replay`'s line number for a frame: 0 for unknown (-1).
 pub fn replay_lineno(lineno: i32) -> i32 {
@@ -44,134 +50,422 @@ pub fn render_frame(filename: &str, funcname: &str, lineno: i32) -> String {
     }
 }
 
-struct IdSample {
-    thread_id: u64,
-    stack_id: u64,
-    weight: u64,
+/// One output line before rendering: 12 bytes. Counts fit in 32 bits: every thread-sample
+/// costs at least two bytes of a sample stream capped at 1 GiB.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    count: u32,
+    /// Index into [`Collapsed::threads`].
+    thread: u32,
+    /// A decoder stack while counting, then a node of [`Collapsed::stacks`].
+    stack: u32,
+}
+
+/// Rendered frames (`basename:func:line`), one per distinct (file, line, function), in one
+/// buffer.
+#[derive(Debug, Default)]
+struct Parts {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl Parts {
+    fn get(&self, i: u32) -> &str {
+        let end = self.ends[i as usize] as usize;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i as usize - 1] as usize,
+        };
+        &self.text[start..end]
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
+/// All collapsed lines of a profile in `replay`'s order, held as tree nodes; render them with
+/// [`Collapsed::write`] (or [`Collapsed::lines`] in tests).
+#[derive(Debug)]
+pub struct Collapsed {
+    parts: Parts,
+    /// Stacks of part indices.
+    stacks: StackTree,
+    threads: Vec<u64>,
+    lines: Vec<Line>,
 }
 
 /// Decodes all samples and returns the collapsed lines in `replay`'s order.
 pub fn collapse(profile: &Profile) -> Result<Vec<CollapsedLine>, ProfileError> {
-    // Frames identical in (filename, line, funcname) collapse into one id; profiler frames drop.
-    let mut ids: HashMap<(&str, i32, &str), u32> = HashMap::new();
-    let mut parts: Vec<String> = Vec::new();
-    let cmap: Vec<u32> = profile
-        .frames()
+    Ok(collapse_stacks(profile)?.lines())
+}
+
+/// Frame index -> part index (DROPPED for profiler frames), and the parts. Frames identical
+/// in (filename text, line, funcname text) share a part: the table holds one frame per
+/// (location, column, opcode), and strings are not guaranteed unique.
+fn parts_of(profile: &Profile) -> (Vec<u32>, Parts) {
+    let strings = profile.strings();
+    let mut by_text: FxHashMap<&str, u32> = FxHashMap::default();
+    let canon: Vec<u32> = strings
         .iter()
         .enumerate()
-        .map(|(i, f)| {
-            if profile.is_profiler_frame(i as u32) {
-                return DROPPED;
-            }
-            let file = profile.filename(f);
-            let func = profile.funcname(f);
-            let line = replay_lineno(f.lineno);
-            *ids.entry((file, line, func)).or_insert_with(|| {
-                parts.push(render_frame(file, func, line));
-                (parts.len() - 1) as u32
-            })
-        })
+        .map(|(i, s)| *by_text.entry(s.as_str()).or_insert(i as u32))
         .collect();
+    drop(by_text);
+    let frames = profile.frames();
+    let key = |i: u32| {
+        let f = &frames[i as usize];
+        let c = |s: u32| canon.get(s as usize).copied().unwrap_or(u32::MAX);
+        (c(f.filename), replay_lineno(f.lineno), c(f.funcname))
+    };
+    let mut order: Vec<u32> = (0..frames.len() as u32)
+        .filter(|&i| !profile.is_profiler_frame(i))
+        .collect();
+    order.sort_unstable_by_key(|&i| key(i));
+    let mut cmap = vec![DROPPED; frames.len()];
+    let mut parts = Parts::default();
+    let mut prev = None;
+    for i in order {
+        let k = key(i);
+        if prev != Some(k) {
+            let f = &frames[i as usize];
+            let (file, func) = (profile.filename(f), profile.funcname(f));
+            let line = replay_lineno(f.lineno);
+            if file == "~" && line == 0 {
+                parts.text.push_str(func);
+            } else {
+                use std::fmt::Write as _;
+                let _ = write!(parts.text, "{}:{}:{}", basename(file), func, line);
+            }
+            // Frames and strings come from a file of at most 4 GiB... but their rendering can
+            // be longer; a profile whose parts exceed u32 offsets is not a real one.
+            parts.ends.push(u32::try_from(parts.text.len()).unwrap_or(u32::MAX));
+            prev = Some(k);
+        }
+        cmap[i as usize] = (parts.ends.len() - 1) as u32;
+    }
+    (cmap, parts)
+}
 
-    // Pass 1, per sample: count by (thread id, stack id). The decoder interns stacks, so the
-    // usual case is two array lookups: a per-thread table indexed by stack id (for the first
-    // DENSE_THREADS threads and ids below DENSE_IDS, which bounds its memory), else a map.
-    const DENSE_THREADS: usize = 32;
-    const DENSE_IDS: u64 = 1 << 16;
-    let mut dense: Vec<(u64, Vec<u32>)> = Vec::new(); // per thread: stack id -> entry + 1
-    let mut index: FxHashMap<(u64, u64), usize> = FxHashMap::default();
-    let mut raw: Vec<(u64, u64, u64)> = Vec::new(); // (thread id, stack id, count)
+/// Decodes all samples and orders the collapsed lines without rendering them.
+pub fn collapse_stacks(profile: &Profile) -> Result<Collapsed, ProfileError> {
+    let (cmap, parts) = parts_of(profile);
+
+    // Pass 1, per sample: count by (thread, decoder stack).
+    let mut reader = profile.samples()?;
+    let (threads, mut lines) = count_by_thread_and_stack(&mut reader)?;
+
+    // Pass 2, per distinct (thread, stack): map the decoder's stack (raw frame indices) to a
+    // stack of parts, dropping profiler frames; then merge stacks that render alike (frames
+    // differing only in column/opcode) and drop the ones left empty.
+    let tree = reader.stack_tree();
+    let mut stacks = StackTree::new();
+    let mut memo = vec![UNKNOWN; tree.len()];
+    memo[ROOT as usize] = ROOT;
+    let mut chain: Vec<u32> = Vec::with_capacity(256);
+    for l in &mut lines {
+        l.stack = collapse_node(l.stack, tree, &cmap, &mut memo, &mut chain, &mut stacks);
+    }
+    drop(memo);
+    drop(reader);
+    lines.retain(|l| l.stack != ROOT);
+    lines.sort_unstable_by_key(|l| (l.thread, l.stack));
+    lines.dedup_by(|later, kept| {
+        let same = later.thread == kept.thread && later.stack == kept.stack;
+        if same {
+            kept.count = kept.count.saturating_add(later.count);
+        }
+        same
+    });
+    lines.shrink_to_fit();
+
+    // Text order: thread prefixes first (`tid:123;` sorts before `tid:12;`), then the stack's
+    // text.
+    let mut by_prefix: Vec<(String, u32)> = threads
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (format!("tid:{t};"), i as u32))
+        .collect();
+    by_prefix.sort_unstable();
+    let mut thread_rank = vec![0u32; threads.len()];
+    for (r, (_, i)) in by_prefix.iter().enumerate() {
+        thread_rank[*i as usize] = r as u32;
+    }
+    match rank_stacks(&parts, &stacks) {
+        Some(text_rank) => lines.sort_unstable_by(|a, b| {
+            // Equal (count, thread, text) means identical lines, so an unstable sort is exact.
+            b.count
+                .cmp(&a.count)
+                .then(thread_rank[a.thread as usize].cmp(&thread_rank[b.thread as usize]))
+                .then(text_rank[a.stack as usize].cmp(&text_rank[b.stack as usize]))
+        }),
+        None => {
+            // A frame text holds a `;`: compare rendered lines (rare; costs their text).
+            let c = Collapsed {
+                parts,
+                stacks,
+                threads,
+                lines,
+            };
+            let mut keyed: Vec<(String, Line)> =
+                c.lines.iter().map(|&l| (c.text(&l), l)).collect();
+            keyed.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
+            return Ok(Collapsed {
+                lines: keyed.into_iter().map(|(_, l)| l).collect(),
+                ..c
+            });
+        }
+    }
+    Ok(Collapsed {
+        parts,
+        stacks,
+        threads,
+        lines,
+    })
+}
+
+/// Thread ids, and one line (count, thread index, decoder stack id) per distinct pair in
+/// first-seen order.
+fn count_by_thread_and_stack(
+    reader: &mut super::SampleReader<'_>,
+) -> Result<(Vec<u64>, Vec<Line>), ProfileError> {
+    // The decoder numbers stacks densely, so the usual case is one array lookup: a per-thread
+    // table indexed by stack id while the tables' total stays under DENSE_BUDGET entries (which
+    // bounds their memory), else a map.
+    const DENSE_BUDGET: usize = 1 << 21;
+    let mut threads: Vec<u64> = Vec::new();
+    let mut dense: Vec<Vec<u32>> = Vec::new(); // per thread: stack id -> line + 1
+    let mut dense_total = 0usize;
+    let mut index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    let mut lines: Vec<Line> = Vec::new();
     let mut last: Option<(u64, u64, usize)> = None;
     let mut t = 0usize;
-    let mut reader = profile.samples()?;
     while let Some(s) = reader.next_stack_id() {
         let (thread_id, stack_id) = s?;
-        let s = IdSample {
-            thread_id,
-            stack_id,
-            weight: 1,
-        };
         if let Some((tid, sid, e)) = last {
-            if tid == s.thread_id && sid == s.stack_id {
-                raw[e].2 += s.weight;
+            if tid == thread_id && sid == stack_id {
+                lines[e].count = lines[e].count.saturating_add(1);
                 continue;
             }
         }
-        if dense.get(t).map_or(true, |d| d.0 != s.thread_id) {
-            t = match dense.iter().position(|d| d.0 == s.thread_id) {
+        if threads.get(t) != Some(&thread_id) {
+            t = match threads.iter().position(|&x| x == thread_id) {
                 Some(i) => i,
-                None if dense.len() < DENSE_THREADS => {
-                    dense.push((s.thread_id, Vec::new()));
-                    dense.len() - 1
+                None => {
+                    threads.push(thread_id);
+                    dense.push(Vec::new());
+                    threads.len() - 1
                 }
-                None => usize::MAX,
             };
         }
-        let e = match dense.get_mut(t) {
-            Some((_, ids)) if s.stack_id < DENSE_IDS => {
-                let sid = s.stack_id as usize;
-                if sid >= ids.len() {
-                    ids.resize(sid + 1, 0);
-                }
-                if ids[sid] == 0 {
-                    raw.push((s.thread_id, s.stack_id, 0));
-                    ids[sid] = raw.len() as u32;
-                }
-                (ids[sid] - 1) as usize
-            }
-            _ => *index.entry((s.thread_id, s.stack_id)).or_insert_with(|| {
-                raw.push((s.thread_id, s.stack_id, 0));
-                raw.len() - 1
-            }),
+        // Stack ids are nodes of the reader's tree: 32-bit.
+        let sid = stack_id as u32;
+        let ids = &mut dense[t];
+        let slot = if (sid as usize) < ids.len() {
+            Some(&mut ids[sid as usize])
+        } else if dense_total + (sid as usize + 1 - ids.len()) <= DENSE_BUDGET {
+            dense_total += sid as usize + 1 - ids.len();
+            ids.resize(sid as usize + 1, 0);
+            Some(&mut ids[sid as usize])
+        } else {
+            None
         };
-        raw[e].2 += s.weight;
-        last = Some((s.thread_id, s.stack_id, e));
+        let new_line = Line {
+            count: 0,
+            thread: t as u32,
+            stack: sid,
+        };
+        let e = match slot {
+            Some(slot) => {
+                if *slot == 0 {
+                    lines.push(new_line);
+                    *slot = lines.len() as u32;
+                }
+                (*slot - 1) as usize
+            }
+            None => {
+                *index.entry((t as u32, sid)).or_insert_with(|| {
+                    lines.push(new_line);
+                    (lines.len() - 1) as u32
+                }) as usize
+            }
+        };
+        lines[e].count = lines[e].count.saturating_add(1);
+        last = Some((thread_id, stack_id, e));
     }
-    drop(index);
-    drop(dense);
+    Ok((threads, lines))
+}
 
-    // Pass 2, per distinct (thread, stack): map to (thread id, collapsed frames), dropping
-    // profiler frames, and merge stacks that render alike (frames differing only in
-    // column/opcode).
-    let mut table = StackTable::new();
-    let mut counts: Vec<(u64, u64)> = Vec::new(); // (thread id, count) per entry
-    let mut key: Vec<u32> = Vec::with_capacity(258);
-    for &(tid, sid, weight) in &raw {
-        let stack = reader.stack(sid).unwrap_or(&[]);
-        key.clear();
-        key.push(tid as u32);
-        key.push((tid >> 32) as u32);
-        key.extend(
-            stack
-                .iter()
-                .filter_map(|&f| cmap.get(f as usize).copied().filter(|&c| c != DROPPED)),
-        );
-        if key.len() == 2 {
+/// The collapsed stack (a node of `stacks`, frames are parts) of decoder stack `sid`: walks
+/// up to the nearest ancestor already mapped in `memo`, then maps the chain top down, skipping
+/// dropped frames. Each decoder node is mapped once.
+fn collapse_node(
+    sid: u32,
+    tree: &StackTree,
+    cmap: &[u32],
+    memo: &mut [u32],
+    chain: &mut Vec<u32>,
+    stacks: &mut StackTree,
+) -> u32 {
+    chain.clear();
+    let mut n = sid;
+    while memo[n as usize] == UNKNOWN {
+        chain.push(n);
+        n = tree.parent(n);
+    }
+    let mut c = memo[n as usize];
+    for &d in chain.iter().rev() {
+        if let Some(&p) = cmap.get(tree.frame(d) as usize) {
+            if p != DROPPED {
+                c = stacks.child(c, p);
+            }
+        }
+        memo[d as usize] = c;
+    }
+    c
+}
+
+/// For every node of `stacks` (stacks of parts), its rank in the byte order of the texts they
+/// render to (parts joined by `;`); `None` if a part holds a `;`, which this ranking cannot
+/// handle.
+///
+/// Every line's text is one node's path. Comparing two texts means comparing, below their last
+/// common node, one child's part followed by `;` (the text goes on) or by nothing (it ends
+/// there) with the other's; with `;`-free parts no such key is a prefix of a sibling's unless
+/// the parts are equal. So sorting each node's children by those keys and walking the tree
+/// depth first visits the texts in order. Parts from different files can render alike (same
+/// basename): then the stacks are first re-keyed by text, so equal texts share one node.
+fn rank_stacks(parts: &Parts, stacks: &StackTree) -> Option<Vec<u32>> {
+    if parts.text.contains(';') {
+        return None;
+    }
+    // Text id per part: parts sorted by text, equal texts share an id.
+    let mut order: Vec<u32> = (0..parts.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| parts.get(a).cmp(parts.get(b)));
+    let mut text_id = vec![0u32; parts.len()];
+    let mut distinct = 0u32;
+    for (k, &p) in order.iter().enumerate() {
+        if k > 0 && parts.get(order[k - 1]) != parts.get(p) {
+            distinct += 1;
+        }
+        text_id[p as usize] = distinct;
+    }
+    if distinct as usize + 1 >= parts.len() {
+        // Every part renders differently: the stacks are their own text tree.
+        return Some(rank_texts(stacks, |p| parts.get(p).as_bytes()));
+    }
+    let mut rep = vec![0u32; distinct as usize + 1];
+    for (p, &t) in text_id.iter().enumerate() {
+        rep[t as usize] = p as u32;
+    }
+    let mut texts = StackTree::new();
+    let mut to_text = vec![ROOT; stacks.len()];
+    // Parents precede children, so one pass in id order maps every node.
+    for node in 1..stacks.len() as u32 {
+        let parent = to_text[stacks.parent(node) as usize];
+        to_text[node as usize] = texts.child(parent, text_id[stacks.frame(node) as usize]);
+    }
+    let text_rank = rank_texts(&texts, |t| parts.get(rep[t as usize]).as_bytes());
+    Some(to_text.iter().map(|&t| text_rank[t as usize]).collect())
+}
+
+/// Depth-first rank of every node of a tree of `;`-free texts in the byte order of the texts
+/// the nodes spell (joined by `;`): see [`rank_stacks`]. Siblings must have distinct texts.
+fn rank_texts<'a>(texts: &StackTree, seg: impl Fn(u32) -> &'a [u8]) -> Vec<u32> {
+    let n = texts.len();
+    // Children lists (CSR): parents precede children, so one counting pass each way.
+    let mut start = vec![0u32; n + 1];
+    for id in 1..n as u32 {
+        start[texts.parent(id) as usize + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut kids = vec![0u32; n.saturating_sub(1)];
+    for id in 1..n as u32 {
+        let p = texts.parent(id) as usize;
+        kids[fill[p] as usize] = id;
+        fill[p] += 1;
+    }
+    drop(fill);
+    let children = |p: u32| &kids[start[p as usize] as usize..start[p as usize + 1] as usize];
+    let has_children = |p: u32| start[p as usize] != start[p as usize + 1];
+    // Key of an entry: the child's segment, then `;` if the entry stands for its subtree.
+    let cmp = |a: &(u32, bool), b: &(u32, bool)| -> Ordering {
+        let ka = seg(texts.frame(a.0)).iter().chain(if a.1 { &b";"[..] } else { &[] });
+        let kb = seg(texts.frame(b.0)).iter().chain(if b.1 { &b";"[..] } else { &[] });
+        ka.cmp(kb)
+    };
+    let mut rank = vec![u32::MAX; n];
+    let mut next = 0u32;
+    let mut entries: Vec<(u32, bool)> = Vec::new();
+    let mut work: Vec<(u32, bool)> = vec![(ROOT, true)];
+    while let Some((node, subtree)) = work.pop() {
+        if !subtree {
+            rank[node as usize] = next;
+            next += 1;
             continue;
         }
-        let id = table.intern(&key);
-        if id == counts.len() {
-            counts.push((tid, 0));
-        }
-        counts[id].1 += weight;
-    }
-    let keys: Vec<&[u32]> = (0..table.len()).map(|i| table.key(i)).collect();
-
-    let mut lines: Vec<CollapsedLine> = keys
-        .iter()
-        .zip(&counts)
-        .map(|(k, &(tid, count))| {
-            let mut text = format!("tid:{tid}");
-            for &c in k[2..].iter().rev() {
-                text.push(';');
-                text.push_str(parts.get(c as usize).map_or("", String::as_str));
+        entries.clear();
+        for &c in children(node) {
+            entries.push((c, false));
+            if has_children(c) {
+                entries.push((c, true));
             }
-            CollapsedLine { text, count }
-        })
-        .collect();
-    // Stable sort, like Python's: equal lines keep first-seen order (they are identical anyway).
-    lines.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.text.cmp(&b.text)));
-    Ok(lines)
+        }
+        entries.sort_unstable_by(cmp);
+        work.extend(entries.iter().rev());
+    }
+    rank
+}
+
+impl Collapsed {
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Writes the lines as `replay --collapsed` does: `<text> <count>\n`.
+    pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut chain: Vec<u32> = Vec::with_capacity(256);
+        for l in &self.lines {
+            write!(out, "tid:{}", self.threads[l.thread as usize])?;
+            chain.clear();
+            chain.extend(self.stacks.frames(l.stack));
+            for &p in chain.iter().rev() {
+                out.write_all(b";")?;
+                out.write_all(self.parts.get(p).as_bytes())?;
+            }
+            writeln!(out, " {}", l.count)?;
+        }
+        Ok(())
+    }
+
+    fn text(&self, l: &Line) -> String {
+        let mut text = format!("tid:{}", self.threads[l.thread as usize]);
+        let frames: Vec<u32> = self.stacks.frames(l.stack).collect();
+        for &p in frames.iter().rev() {
+            text.push(';');
+            text.push_str(self.parts.get(p));
+        }
+        text
+    }
+
+    /// The lines rendered (tests and small profiles; [`Collapsed::write`] streams them).
+    pub fn lines(&self) -> Vec<CollapsedLine> {
+        self.lines
+            .iter()
+            .map(|l| CollapsedLine {
+                text: self.text(l),
+                count: u64::from(l.count),
+            })
+            .collect()
+    }
 }
 
 /// Writes lines as `replay --collapsed` does: `<text> <count>\n`.
@@ -181,4 +475,72 @@ pub fn write_collapsed(lines: &[CollapsedLine], out: &mut impl Write) -> std::io
         writeln!(out, " {}", l.count)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn parts(texts: &[&str]) -> Parts {
+        let mut p = Parts::default();
+        for t in texts {
+            p.text.push_str(t);
+            p.ends.push(p.text.len() as u32);
+        }
+        p
+    }
+
+    fn render(parts: &Parts, stacks: &StackTree, node: u32) -> String {
+        let mut f: Vec<u32> = stacks.frames(node).collect();
+        f.reverse();
+        f.iter().map(|&p| parts.get(p)).collect::<Vec<_>>().join(";")
+    }
+
+    #[test]
+    fn stack_ranks_follow_the_byte_order_of_the_rendered_texts() {
+        // Prefix relations around `;` (0x3b): `!` sorts before it, `z` and `é` after; two
+        // parts render alike (same basename, different files), one is empty.
+        let texts = ["a", "a!", "ab", "a:f:1", "a:f:12", "x.py:g:3", "x.py:g:3", "", "é"];
+        for unique in [false, true] {
+            let texts: Vec<&str> = if unique {
+                texts.iter().copied().filter(|t| !t.is_empty()).take(6).collect()
+            } else {
+                texts.to_vec()
+            };
+            let parts = parts(&texts);
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+            let mut stacks = StackTree::new();
+            let mut nodes = Vec::new();
+            for _ in 0..400 {
+                let depth = rng.gen_range(1..6);
+                let s: Vec<u32> = (0..depth)
+                    .map(|_| rng.gen_range(0..texts.len() as u32))
+                    .collect();
+                nodes.push(stacks.intern(&s));
+            }
+            let rank = rank_stacks(&parts, &stacks).unwrap();
+            let mut by_rank = nodes.clone();
+            by_rank.sort_by_key(|&n| rank[n as usize]);
+            let got: Vec<String> = by_rank.iter().map(|&n| render(&parts, &stacks, n)).collect();
+            let mut want = got.clone();
+            want.sort();
+            assert_eq!(got, want, "unique texts: {unique}");
+            // Equal texts get equal ranks; different texts different ones.
+            for &a in &nodes {
+                for &b in &nodes {
+                    let same = render(&parts, &stacks, a) == render(&parts, &stacks, b);
+                    assert_eq!(rank[a as usize] == rank[b as usize], same);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_part_with_a_semicolon_is_left_to_the_rendering_sort() {
+        let parts = parts(&["a;b:f:1", "a"]);
+        let mut stacks = StackTree::new();
+        stacks.intern(&[0]);
+        assert!(rank_stacks(&parts, &stacks).is_none());
+    }
 }

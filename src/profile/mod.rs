@@ -14,9 +14,9 @@
 pub mod collapsed;
 mod cursor;
 mod error;
-pub mod fxhash;
 mod header;
 mod samples;
+pub mod stack_tree;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -188,14 +188,23 @@ impl Profile {
     }
 }
 
+/// Statistics of the gaps between consecutive sampling passes (microseconds). Lives with the
+/// decoder that measures it; the runner stores it in its run records.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+pub struct GapStats {
+    pub median_us: f64,
+    pub p99_us: f64,
+    pub max_us: f64,
+}
+
 /// Gaps between consecutive sampling passes: distinct sample timestamps (threads sampled in one
 /// pass share one) in time order. All zero with fewer than two passes.
-pub fn gap_stats(profile: &Profile) -> Result<crate::run::GapStats, ProfileError> {
+pub fn gap_stats(profile: &Profile) -> Result<GapStats, ProfileError> {
     let mut times = Vec::new();
     let mut reader = profile.samples()?;
     let mut last = None;
-    while let Some(s) = reader.next_sample() {
-        let ts = s?.timestamp_us;
+    while let Some(s) = reader.next_light() {
+        let (_, ts, _) = s?;
         // Cheap pre-dedup: REPEAT runs and same-pass threads arrive together.
         if last != Some(ts) {
             times.push(ts);
@@ -206,10 +215,10 @@ pub fn gap_stats(profile: &Profile) -> Result<crate::run::GapStats, ProfileError
     times.dedup();
     let mut gaps: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
     if gaps.is_empty() {
-        return Ok(crate::run::GapStats::default());
+        return Ok(GapStats::default());
     }
     gaps.sort_unstable();
-    Ok(crate::run::GapStats {
+    Ok(GapStats {
         median_us: median(&gaps),
         p99_us: nearest_rank(&gaps, 0.99) as f64,
         max_us: gaps[gaps.len() - 1] as f64,

@@ -5,7 +5,7 @@
 
 use super::cursor::Cursor;
 use super::error::{ProfileError, Region};
-use super::fxhash::{SliceMap, StackTable};
+use super::stack_tree::{SliceMap, StackTree, ROOT};
 use super::header::{Compression, HEADER_SIZE};
 use super::Profile;
 use std::collections::HashMap;
@@ -24,10 +24,11 @@ const MAX_REPEAT_ENTRY: usize = 11;
 /// chunk after it.
 const HEAD: usize = MAX_RECORD;
 /// Transitions remembered (each a few words); beyond this, stacks are rebuilt and interned
-/// directly, so hostile files cannot grow the cache without bound.
-const TRANSITION_CACHE_CAP: usize = 1 << 18;
-/// And at most this many key words (16 MiB), since hostile keys can be long.
-const TRANSITION_CACHE_WORDS: usize = 1 << 22;
+/// directly, so neither hostile files nor profiles whose stacks rarely repeat grow the cache
+/// without bound. Repetitive profiles need far fewer (the benchmark profile: about 9,000).
+const TRANSITION_CACHE_CAP: usize = 1 << 16;
+/// And at most this many key words (4 MiB), since hostile keys can be long.
+const TRANSITION_CACHE_WORDS: usize = 1 << 20;
 
 const ENC_REPEAT: u8 = 0;
 const ENC_FULL: u8 = 1;
@@ -60,7 +61,7 @@ struct ThreadState {
     thread_id: u64,
     interpreter_id: u32,
     ts: u64,
-    /// Current stack, as an id in `SampleReader::stacks`.
+    /// Current stack, as a node of `SampleReader::stacks`.
     cur: u32,
 }
 
@@ -258,8 +259,11 @@ pub struct SampleReader<'p> {
     thread_slots: HashMap<(u64, u32), usize>,
     last_slot: usize,
     scratch: Vec<u32>,
-    /// Every distinct stack seen so far (memory grows with distinct stacks, not samples).
-    stacks: StackTable,
+    /// Every distinct stack seen so far, as a prefix tree (memory grows with distinct stack
+    /// prefixes, not samples).
+    stacks: StackTree,
+    /// The current sample's frames, filled only by [`SampleReader::next_sample`].
+    frames_buf: Vec<u32>,
     /// Transition cache: (previous stack id, encoding, raw record body after the status byte)
     /// -> new stack id. Most records repeat a change seen before on the same stack, so a lookup
     /// keyed by the record's few bytes replaces decoding, validating and re-interning the stack.
@@ -316,9 +320,8 @@ impl<'p> SampleReader<'p> {
             }
         };
         let eof = zstd.is_none();
-        let mut stacks = StackTable::new();
-        // Id 0: the empty stack every thread starts with.
-        stacks.intern(&[]);
+        // Node 0 (ROOT): the empty stack every thread starts with.
+        let stacks = StackTree::new();
         Ok(SampleReader {
             profile,
             raw,
@@ -335,6 +338,7 @@ impl<'p> SampleReader<'p> {
             last_slot: usize::MAX,
             scratch: Vec::with_capacity(MAX_DEPTH),
             stacks,
+            frames_buf: Vec::with_capacity(MAX_DEPTH),
             trans: SliceMap::new(),
             key: Vec::with_capacity(MAX_DEPTH + 2),
             pending_repeat: 0,
@@ -345,12 +349,18 @@ impl<'p> SampleReader<'p> {
     }
 
     /// The stack with id `stack_id` (see [`Sample::stack_id`]), innermost first.
-    pub fn stack(&self, stack_id: u64) -> Option<&[u32]> {
-        let id = usize::try_from(stack_id).ok()?;
-        (id < self.stacks.len()).then(|| self.stacks.key(id))
+    pub fn stack(&self, stack_id: u64) -> Option<Vec<u32>> {
+        let id = u32::try_from(stack_id).ok()?;
+        ((id as usize) < self.stacks.len()).then(|| self.stacks.frames(id).collect())
     }
 
-    /// Number of distinct stacks seen so far (valid ids are `0..distinct_stacks()`).
+    /// The prefix tree of every stack seen so far: stack ids are its node ids.
+    pub fn stack_tree(&self) -> &StackTree {
+        &self.stacks
+    }
+
+    /// Number of distinct stacks and stack prefixes seen so far (valid ids are
+    /// `0..distinct_stacks()`).
     pub fn distinct_stacks(&self) -> usize {
         self.stacks.len()
     }
@@ -369,13 +379,15 @@ impl<'p> SampleReader<'p> {
         match self.advance() {
             Ok(Some((slot, status))) => {
                 let t = &self.threads[slot];
+                self.frames_buf.clear();
+                self.frames_buf.extend(self.stacks.frames(t.cur));
                 Some(Ok(Sample {
                     thread_id: t.thread_id,
                     interpreter_id: t.interpreter_id,
                     status,
                     timestamp_us: t.ts,
                     weight: 1,
-                    stack: self.stacks.key(t.cur as usize),
+                    stack: &self.frames_buf,
                     stack_id: u64::from(t.cur),
                 }))
             }
@@ -391,16 +403,22 @@ impl<'p> SampleReader<'p> {
     }
 
     /// Like [`SampleReader::next_sample`] but yields only (thread id, stack id) of each
-    /// thread-sample (weight 1), for consumers that count by stack id: it skips looking up the
-    /// stack's frames, which is a cache miss per sample.
+    /// thread-sample (weight 1), for consumers that count by stack id: it skips walking the
+    /// stack's frames, a chain of cache misses per sample.
     pub fn next_stack_id(&mut self) -> Option<Result<(u64, u64), ProfileError>> {
+        self.next_light().map(|r| r.map(|(tid, _, sid)| (tid, sid)))
+    }
+
+    /// Like [`SampleReader::next_stack_id`], also with the sample's timestamp:
+    /// (thread id, timestamp in µs, stack id).
+    pub fn next_light(&mut self) -> Option<Result<(u64, u64, u64), ProfileError>> {
         if self.finished {
             return None;
         }
         match self.advance() {
             Ok(Some((slot, _))) => {
                 let t = &self.threads[slot];
-                Some(Ok((t.thread_id, u64::from(t.cur))))
+                Some(Ok((t.thread_id, t.ts, u64::from(t.cur))))
             }
             Ok(None) => {
                 self.finished = true;
@@ -638,7 +656,7 @@ impl<'p> SampleReader<'p> {
         }
         let frame_count = self.profile.frames().len() as u32;
         let prev = self.threads[slot].cur;
-        let previous = self.stacks.key(prev as usize).len();
+        let previous = self.stacks.depth(prev);
         self.scratch.clear();
         let keep_from = match encoding {
             ENC_FULL => {
@@ -679,10 +697,12 @@ impl<'p> SampleReader<'p> {
         };
         // The cursor borrows the window; finish with it before touching the stack tables.
         let consumed = c.pos();
-        let new_id = match keep_from {
-            None => self.stacks.intern(&self.scratch) as u32,
-            Some(from) => self.build(prev, from),
+        // `scratch` holds the pushed frames innermost first; they go on top of what is kept.
+        let base = match keep_from {
+            None => ROOT,
+            Some(from) => self.stacks.ancestor(prev, from),
         };
+        let new_id = self.stacks.extend(base, &self.scratch);
         // Cache the result only if the fast path's span is exactly what was decoded (it is,
         // unless a varint was malformed, in which case decoding failed above anyway).
         if span == Some(consumed - body_start)
@@ -700,12 +720,6 @@ impl<'p> SampleReader<'p> {
         Ok(Some((slot, status)))
     }
 
-    /// Id of the stack made of `scratch` (the pushed frames) followed by `old[from..]`.
-    fn build(&mut self, prev: u32, from: usize) -> u32 {
-        let old = self.stacks.key(prev as usize);
-        self.scratch.extend_from_slice(&old[from..]);
-        self.stacks.intern(&self.scratch) as u32
-    }
 }
 
 /// Length of a non-REPEAT record's body (the counts and frame indices after the status byte),

@@ -734,7 +734,7 @@ proptest::proptest! {
         proptest::prop_assert_eq!(&got, &want);
         // Ids are equal exactly when stacks are, and map back to the stack.
         for (a_id, a) in &ids {
-            proptest::prop_assert_eq!(r.stack(*a_id).unwrap(), &a[..]);
+            proptest::prop_assert_eq!(r.stack(*a_id).unwrap(), a.clone());
             for (b_id, bb) in &ids {
                 proptest::prop_assert_eq!(a_id == b_id, a == bb);
             }

@@ -59,13 +59,8 @@ impl RunOutcome {
     }
 }
 
-/// Statistics of the gaps between consecutive sampling passes (microseconds).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-pub struct GapStats {
-    pub median_us: f64,
-    pub p99_us: f64,
-    pub max_us: f64,
-}
+/// Measured by the decoder; re-exported here because run records store it.
+pub use crate::profile::GapStats;
 
 /// Where and on what a run was made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]

@@ -1,0 +1,352 @@
+//! The decoder's interning structures: [`StackTree`], every distinct stack as a node of a
+//! prefix tree, and [`SliceMap`], the transition cache.
+//!
+//! Stacks are interned as (parent node, frame) pairs instead of full copies, so a new stack that
+//! differs from a known one near the leaf costs one node per new frame, and memory follows the
+//! number of distinct stack prefixes, never the depth times the number of stacks. The tree's
+//! index is a `hashbrown::HashTable` of node ids hashed with `rustc-hash`.
+
+use hashbrown::HashTable;
+use std::hash::{BuildHasher, Hasher};
+
+/// Id of the root node: the empty stack.
+pub const ROOT: u32 = 0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Node {
+    parent: u32,
+    frame: u32,
+}
+
+#[inline]
+fn node_hash(parent: u32, frame: u32) -> u64 {
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write_u64(u64::from(parent) << 32 | u64::from(frame));
+    h.finish()
+}
+
+/// Prefix tree of stacks. A node is a stack: its parent is the stack without its innermost
+/// frame, `ROOT` is the empty stack, and a parent's id is always smaller than its children's
+/// (consumers rely on this to aggregate bottom-up by iterating ids backwards). Ids are dense
+/// (0, 1, ...) and equal iff the stacks are equal. Ids fit in 32 bits: each node costs the
+/// sample region at least one byte, and regions are capped at 1 GiB.
+#[derive(Debug, Clone)]
+pub struct StackTree {
+    nodes: Vec<Node>,
+    depth: Vec<u16>,
+    index: HashTable<u32>,
+}
+
+impl Default for StackTree {
+    fn default() -> Self {
+        StackTree::new()
+    }
+}
+
+impl StackTree {
+    pub fn new() -> Self {
+        StackTree {
+            nodes: vec![Node {
+                parent: ROOT,
+                frame: u32::MAX,
+            }],
+            depth: vec![0],
+            index: HashTable::new(),
+        }
+    }
+
+    /// Number of nodes (distinct stacks and prefixes, the empty stack included).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Never true: the root always exists.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Parent node (the stack without its innermost frame); `ROOT` for the root.
+    #[inline]
+    pub fn parent(&self, node: u32) -> u32 {
+        self.nodes[node as usize].parent
+    }
+
+    /// Innermost frame of a non-root node (`u32::MAX` for the root).
+    #[inline]
+    pub fn frame(&self, node: u32) -> u32 {
+        self.nodes[node as usize].frame
+    }
+
+    /// Number of frames on the stack.
+    #[inline]
+    pub fn depth(&self, node: u32) -> usize {
+        usize::from(self.depth[node as usize])
+    }
+
+    /// The node for `parent` plus `frame` as its new innermost frame, created if new.
+    #[inline]
+    pub fn child(&mut self, parent: u32, frame: u32) -> u32 {
+        let h = node_hash(parent, frame);
+        let key = Node { parent, frame };
+        let nodes = &self.nodes;
+        if let Some(&id) = self.index.find(h, |&id| nodes[id as usize] == key) {
+            return id;
+        }
+        let id = self.nodes.len() as u32;
+        let depth = self.depth[parent as usize].saturating_add(1);
+        self.nodes.push(key);
+        self.depth.push(depth);
+        let nodes = &self.nodes;
+        self.index.insert_unique(h, id, |&id| {
+            let n = nodes[id as usize];
+            node_hash(n.parent, n.frame)
+        });
+        id
+    }
+
+    /// The ancestor `up` levels above `node` (the root if `up` reaches past it).
+    #[inline]
+    pub fn ancestor(&self, mut node: u32, up: usize) -> u32 {
+        for _ in 0..up {
+            if node == ROOT {
+                break;
+            }
+            node = self.nodes[node as usize].parent;
+        }
+        node
+    }
+
+    /// The node of a stack given innermost first.
+    pub fn intern(&mut self, stack: &[u32]) -> u32 {
+        self.extend(ROOT, stack)
+    }
+
+    /// `base` with `pushed` (innermost first) on top of it.
+    #[inline]
+    pub fn extend(&mut self, base: u32, pushed: &[u32]) -> u32 {
+        pushed.iter().rev().fold(base, |n, &f| self.child(n, f))
+    }
+
+    /// The frames of a stack, innermost first.
+    pub fn frames(&self, node: u32) -> Frames<'_> {
+        Frames { tree: self, node }
+    }
+
+    /// Bytes held (for the memory bound in the docs and tests).
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.depth.capacity() * 2
+            + self.index.allocation_size()
+    }
+}
+
+/// Iterator over a stack's frames, innermost first (see [`StackTree::frames`]).
+pub struct Frames<'t> {
+    tree: &'t StackTree,
+    node: u32,
+}
+
+impl Iterator for Frames<'_> {
+    type Item = u32;
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        if self.node == ROOT {
+            return None;
+        }
+        let n = self.tree.nodes[self.node as usize];
+        self.node = n.parent;
+        Some(n.frame)
+    }
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// Hash of a word slice: two independent Fx lanes over 8-byte words (half the latency of one
+/// chain), folded with the length.
+#[inline]
+fn hash_words(key: &[u32]) -> u64 {
+    let mut a: u64 = key.len() as u64;
+    let mut b: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut pairs = key.chunks_exact(4);
+    for c in &mut pairs {
+        a = (a.rotate_left(5) ^ (u64::from(c[0]) | u64::from(c[1]) << 32)).wrapping_mul(SEED);
+        b = (b.rotate_left(5) ^ (u64::from(c[2]) | u64::from(c[3]) << 32)).wrapping_mul(SEED);
+    }
+    for &x in pairs.remainder() {
+        a = (a.rotate_left(5) ^ u64::from(x)).wrapping_mul(SEED);
+    }
+    (a ^ b.rotate_left(29)).wrapping_mul(SEED)
+}
+
+/// Slice equality without a libc call: keys are short (transition keys are a few words), and
+/// the full 64-bit hash has already matched, so they are almost always equal.
+#[inline]
+fn same_words(a: &[u32], b: &[u32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(true, |eq, (x, y)| eq & (x == y))
+}
+
+/// Map from frame-index-slice keys to `u32` values, insert-only, for the decoder's transition
+/// cache: a lookup is one slot load (full hash and value inline) and one key comparison,
+/// instead of a slot, then key span, key and value loads, which are dependent misses.
+#[derive(Debug, Clone)]
+pub struct SliceMap {
+    /// Per slot: (full hash, key start in `arena`, key length + 1 (0 = empty), value).
+    slots: Vec<(u64, u32, u32, u32)>,
+    shift: u32,
+    len: usize,
+    arena: Vec<u32>,
+}
+
+impl Default for SliceMap {
+    fn default() -> Self {
+        SliceMap::new()
+    }
+}
+
+impl SliceMap {
+    const INITIAL_BITS: u32 = 10;
+
+    pub fn new() -> Self {
+        SliceMap {
+            slots: vec![(0, 0, 0, 0); 1 << Self::INITIAL_BITS],
+            shift: 64 - Self::INITIAL_BITS,
+            len: 0,
+            arena: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Words held by all keys.
+    pub fn arena_words(&self) -> usize {
+        self.arena.len()
+    }
+
+    #[inline]
+    fn find(&self, h: u64, key: &[u32]) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let (sh, start, len1, value) = self.slots[i];
+            if len1 == 0 {
+                return Err(i);
+            }
+            if sh == h && len1 as usize == key.len() + 1 {
+                let start = start as usize;
+                let k = self.arena.get(start..start + key.len()).unwrap_or(&[]);
+                if same_words(k, key) {
+                    return Ok(value);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The value stored for `key`.
+    #[inline]
+    pub fn get(&self, key: &[u32]) -> Option<u32> {
+        self.find(hash_words(key), key).ok()
+    }
+
+    /// Stores `value` for `key` unless the key is present (the first value stays). Keys longer
+    /// than `u32::MAX - 1` words, or an arena beyond `u32` offsets, are not stored.
+    pub fn insert(&mut self, key: &[u32], value: u32) {
+        let h = hash_words(key);
+        let (Ok(start), Ok(len1)) = (
+            u32::try_from(self.arena.len()),
+            u32::try_from(key.len() + 1),
+        ) else {
+            return;
+        };
+        if let Err(i) = self.find(h, key) {
+            self.slots[i] = (h, start, len1, value);
+            self.arena.extend_from_slice(key);
+            self.len += 1;
+            if self.len * 2 > self.slots.len() {
+                self.grow();
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let bits = 64 - self.shift + 1;
+        self.shift = 64 - bits;
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0, 0); 1 << bits]);
+        let mask = self.slots.len() - 1;
+        for s in old.into_iter().filter(|s| s.2 != 0) {
+            let mut i = (s.0 >> self.shift) as usize;
+            while self.slots[i].2 != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_tree_interns_stacks_as_prefixes_with_dense_ids() {
+        let mut t = StackTree::new();
+        let a = t.intern(&[3, 2, 1]); // innermost first
+        assert_eq!(t.len(), 4, "one node per frame of the first stack");
+        let b = t.intern(&[4, 2, 1]);
+        assert_eq!(t.len(), 5, "a sibling leaf costs one node");
+        assert_eq!(t.intern(&[3, 2, 1]), a);
+        assert_ne!(a, b);
+        assert_eq!(t.frames(a).collect::<Vec<_>>(), vec![3, 2, 1]);
+        assert_eq!(t.depth(b), 3);
+        assert_eq!(t.parent(a), t.parent(b));
+        assert_eq!(t.ancestor(a, 2), t.intern(&[1]));
+        assert_eq!(t.ancestor(a, 99), ROOT);
+        assert_eq!(t.intern(&[]), ROOT);
+        assert_eq!(t.extend(t.parent(a), &[7]), t.intern(&[7, 2, 1]));
+        // Same frames in another order are another stack; parents precede children.
+        let c = t.intern(&[1, 2, 3]);
+        assert_ne!(c, a);
+        assert!((1..t.len() as u32).all(|n| t.parent(n) < n));
+    }
+
+    #[test]
+    fn stack_tree_keeps_ids_across_growth() {
+        let mut t = StackTree::new();
+        let stacks: Vec<Vec<u32>> = (0..5000u32)
+            .map(|i| (0..(i % 40)).map(|d| d * 31 + i).collect())
+            .collect();
+        let ids: Vec<u32> = stacks.iter().map(|s| t.intern(s)).collect();
+        for (s, &id) in stacks.iter().zip(&ids) {
+            assert_eq!(t.intern(s), id);
+            assert_eq!(t.frames(id).collect::<Vec<_>>(), *s);
+            assert_eq!(t.depth(id), s.len());
+        }
+    }
+
+    #[test]
+    fn slice_map_keeps_first_value_and_finds_keys_across_growth() {
+        let mut m = SliceMap::new();
+        let keys: Vec<Vec<u32>> = (0..5000u32)
+            .map(|i| (0..(i % 17)).map(|d| d * 7 + i).chain([i]).collect())
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(m.get(k), None);
+            m.insert(k, i as u32);
+            m.insert(k, u32::MAX);
+        }
+        assert_eq!(m.len(), 5000);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(m.get(k), Some(i as u32));
+        }
+        assert_eq!(m.get(&[]), None);
+        m.insert(&[], 9);
+        assert_eq!(m.get(&[]), Some(9));
+        assert_eq!(m.get(&[9, 9, 9]), None);
+    }
+}
