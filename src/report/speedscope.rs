@@ -133,7 +133,7 @@ pub fn export(profile: &Profile, name: &str) -> Result<File, ProfileError> {
             let stack = stacks.entry(sid).or_insert_with(|| {
                 reader
                     .stack(sid)
-                    .unwrap_or(&[])
+                    .unwrap_or_default()
                     .iter()
                     .rev()
                     .filter_map(|&f| by_index.get(f as usize).copied().flatten())
