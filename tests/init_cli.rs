@@ -71,7 +71,7 @@ fn module_target_with_a_name_and_a_project_directory() {
             "pkg-bench",
             "--no-workflow",
         ])
-        .arg("--dir")
+        .arg("--project")
         .arg(d.path())
         .assert()
         .success();

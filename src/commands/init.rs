@@ -25,9 +25,9 @@ pub struct Args {
     /// Scenario name [default: the script's file name, or the module name].
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// The project directory (the repository root).
+    /// The project's root directory (where scenarios/ and .github/ go).
     #[arg(long, value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
+    pub project: PathBuf,
     /// Overwrite files that already exist.
     #[arg(long)]
     pub force: bool,
@@ -37,10 +37,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
-    let dir = &args.dir;
+    let dir = &args.project;
     if !dir.is_dir() {
         return Err(usage(format!(
-            "{} is not a directory (--dir names the project's root)",
+            "{} is not a directory (--project names the project's root)",
             dir.display()
         )));
     }
@@ -136,7 +136,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     Ok(super::exit::OK)
 }
 
-/// `rel` as the user would type it: relative to the current directory when --dir is `.`.
+/// `rel` as the user would type it: relative to the current directory when --project is `.`.
 fn shown(dir: &Path, rel: &Path) -> PathBuf {
     if dir == Path::new(".") {
         rel.to_path_buf()
