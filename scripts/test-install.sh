@@ -138,7 +138,7 @@ log "baseline mode: baseline update, then check"
 profiled tachygate baseline update --repeats 3 -q
 [[ -f baselines/nearest.json && -f baselines/tour.json ]] || fail "baseline update wrote no baselines"
 set +e
-profiled tachygate check --repeats 3 --out reports/baseline -q
+profiled tachygate check --repeats 3 --reports reports/baseline -q
 code=$?
 set -e
 verdict "$code" reports/baseline
@@ -147,7 +147,7 @@ log "check (baseline mode) exited $code; reports in place"
 if tachygate check --help | grep -qE -- '--base([^a-z_-]|$)'; then
     log "paired mode: check --base HEAD"
     set +e
-    profiled tachygate check --base HEAD --repeats 3 --out reports/paired -q
+    profiled tachygate check --base HEAD --repeats 3 --reports reports/paired -q
     code=$?
     set -e
     verdict "$code" reports/paired

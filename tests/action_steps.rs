@@ -265,7 +265,7 @@ fn fake_tachygate(dir: &Path, code: i32) -> PathBuf {
     std::fs::write(
         &p,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"{}\"\nfor a; do [ \"$prev\" = --out ] && mkdir -p \"$a\" && echo '## fake report' > \"$a/summary.md\"; prev=$a; done\nexit {code}\n",
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"{}\"\nfor a; do [ \"$prev\" = --reports ] && mkdir -p \"$a\" && echo '## fake report' > \"$a/summary.md\"; prev=$a; done\nexit {code}\n",
             dir.join("args").display()
         ),
     )
@@ -329,7 +329,7 @@ fn paired_mode_passes_the_base_and_maps_exit_codes() {
                 "7",
                 "--tag",
                 "gate",
-                "--out",
+                "--reports",
                 &report_dir.display().to_string(),
             ]
         );

@@ -270,9 +270,9 @@ fn recorded(root: &Path, name: &str) -> (PathBuf, PathBuf) {
 fn a_newer_baseline_version_says_upgrade_and_an_older_one_says_re_create() {
     let d = tempfile::tempdir().unwrap();
     let (results, baselines) = recorded(d.path(), "alpha");
-    let file = baselines.join("alpha.json");
+    let file = common::baseline_file(&baselines, "alpha");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains("\"version\": 1"), "{text}");
+    assert!(text.contains("\"version\": 2"), "{text}");
     for (version, want, not) in [
         ("99", "upgrade tachygate", "re-create"),
         (
@@ -283,7 +283,7 @@ fn a_newer_baseline_version_says_upgrade_and_an_older_one_says_re_create() {
     ] {
         std::fs::write(
             &file,
-            text.replace("\"version\": 1", &format!("\"version\": {version}")),
+            text.replace("\"version\": 2", &format!("\"version\": {version}")),
         )
         .unwrap();
         let err = stderr_of(

@@ -585,7 +585,7 @@ fn pythonpath_and_prepare_resolve_against_the_scenario_file_and_report_line_and_
         (
             format!("{MIN}pythonpath = \"src\"\n"),
             "3:14",
-            "invalid type",
+            "expected an array",
         ),
         (
             format!("{MIN}[prepare]\ncwd = \"..\"\n"),

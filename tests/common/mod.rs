@@ -46,3 +46,16 @@ pub fn profiler_lock() -> ProfilerLock {
 pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
 }
+
+/// The one baseline file `baseline update` wrote for `scenario` under `dir`: baselines are
+/// stored per machine class (`<dir>/<scenario>/<class>.json`), and tests record on one machine.
+pub fn baseline_file(dir: &std::path::Path, scenario: &str) -> PathBuf {
+    let sub = dir.join(scenario);
+    let files: Vec<PathBuf> = std::fs::read_dir(&sub)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", sub.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(files.len(), 1, "one baseline in {}: {files:?}", sub.display());
+    files.into_iter().next().unwrap()
+}
