@@ -254,3 +254,51 @@ fn both_sides_importing_one_checkout_is_refused_with_the_reason() {
         .stdout(predicate::str::contains("pythonpath = [\"../src\"]"))
         .stdout(predicate::str::contains("REGRESSED").not());
 }
+
+// No profiled run below: these fail before any workload starts.
+
+#[test]
+fn a_failing_prepare_command_is_a_run_failure_with_its_output() {
+    let r = Repo::new();
+    r.write(
+        "scenarios/work.toml",
+        &format!(
+            "[workload]\nscript = \"../bench.py\"\n[prepare]\ncommand = \"echo cannot build the extension; exit 7\"\n{SCENARIO_HEAD}"
+        ),
+    );
+    r.write("bench.py", "print('never runs')\n");
+    r.commit("one");
+    r.check(Path::new("/nonexistent/python3.15"), "HEAD")
+        .code(3)
+        .stdout(predicate::str::contains("`[prepare]` command"))
+        .stdout(predicate::str::contains("exit status: 7"))
+        .stdout(predicate::str::contains("cannot build the extension"));
+}
+
+#[test]
+fn a_bad_revision_or_no_repository_is_a_usage_error_saying_what_to_do() {
+    let r = Repo::new();
+    r.write("scenarios/work.toml", "[workload]\nscript = \"../bench.py\"\n");
+    r.write("bench.py", "");
+    r.commit("one");
+    r.check(Path::new("/nonexistent/python3.15"), "no-such-branch")
+        .code(2)
+        .stderr(predicate::str::contains("`no-such-branch` is not a commit"))
+        .stderr(predicate::str::contains("fetch-depth: 0"));
+    let plain = tempfile::tempdir().unwrap();
+    Command::cargo_bin("tachygate")
+        .unwrap()
+        .current_dir(plain.path())
+        .args(["check", "--base", "HEAD"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not inside a git repository"));
+    // The paired gate reads no baselines, so their flags do not combine with it.
+    Command::cargo_bin("tachygate")
+        .unwrap()
+        .current_dir(r.path())
+        .args(["check", "--base", "HEAD", "--require-baselines"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}
