@@ -278,7 +278,10 @@ fn a_failing_prepare_command_is_a_run_failure_with_its_output() {
 #[test]
 fn a_bad_revision_or_no_repository_is_a_usage_error_saying_what_to_do() {
     let r = Repo::new();
-    r.write("scenarios/work.toml", "[workload]\nscript = \"../bench.py\"\n");
+    r.write(
+        "scenarios/work.toml",
+        "[workload]\nscript = \"../bench.py\"\n",
+    );
     r.write("bench.py", "");
     r.commit("one");
     r.check(Path::new("/nonexistent/python3.15"), "no-such-branch")
