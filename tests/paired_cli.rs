@@ -2,7 +2,8 @@
 //! temporary git repository whose second commit doubles one function's work is flagged with no
 //! `baselines/` at all - as a plain script, as a src-layout package put on `sys.path` by
 //! `[workload] pythonpath`, and as a package installed per checkout into a venv by `[prepare]`;
-//! a scenario whose `PYTHONPATH` points both sides at one checkout is refused (exit 2).
+//! a scenario whose `PYTHONPATH` points both sides at one checkout is refused (exit 2); `ab`
+//! (both revisions in worktrees) flags the same regression.
 //! Runs are ~0.3 s, 3 per side; each test holds the profiler lock.
 
 mod common;
@@ -156,7 +157,18 @@ fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
         report.contains("tachygate check --base HEAD~1 --scenario work"),
         "{report}"
     );
-    // Nothing is left behind: the base worktree is gone.
+    // `ab` shares the machinery, with both revisions in worktrees (HEAD: the committed state).
+    Command::cargo_bin("tachygate")
+        .unwrap()
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("TACHYGATE_PYTHON", &python)
+        .current_dir(r.path())
+        .args(["ab", "HEAD~1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("bench.py:gamma"))
+        .stderr(predicate::str::contains("head ("));
+    // Nothing is left behind: the worktrees are gone.
     let list = std::process::Command::new("git")
         .arg("-C")
         .arg(r.path())
