@@ -2,7 +2,8 @@
 //! temporary git repository whose second commit doubles one function's work is flagged with no
 //! `baselines/` at all - as a plain script, as a src-layout package put on `sys.path` by
 //! `[workload] pythonpath`, and as a package installed per checkout into a venv by `[prepare]`;
-//! a scenario whose `PYTHONPATH` points both sides at one checkout is refused (exit 2).
+//! a scenario whose `PYTHONPATH` points both sides at one checkout is refused (exit 2); `ab`
+//! (both revisions in worktrees) flags the same regression.
 //! Runs are ~0.3 s, 3 per side; each test holds the profiler lock.
 
 mod common;
@@ -156,7 +157,18 @@ fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
         report.contains("tachygate check --base HEAD~1 --scenario work"),
         "{report}"
     );
-    // Nothing is left behind: the base worktree is gone.
+    // `ab` shares the machinery, with both revisions in worktrees (HEAD: the committed state).
+    Command::cargo_bin("tachygate")
+        .unwrap()
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .env("TACHYGATE_PYTHON", &python)
+        .current_dir(r.path())
+        .args(["ab", "HEAD~1"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("bench.py:gamma"))
+        .stderr(predicate::str::contains("head ("));
+    // Nothing is left behind: the worktrees are gone.
     let list = std::process::Command::new("git")
         .arg("-C")
         .arg(r.path())
@@ -253,4 +265,55 @@ fn both_sides_importing_one_checkout_is_refused_with_the_reason() {
         .stdout(predicate::str::contains("src/pkg/core.py"))
         .stdout(predicate::str::contains("pythonpath = [\"../src\"]"))
         .stdout(predicate::str::contains("REGRESSED").not());
+}
+
+// No profiled run below: these fail before any workload starts.
+
+#[test]
+fn a_failing_prepare_command_is_a_run_failure_with_its_output() {
+    let r = Repo::new();
+    r.write(
+        "scenarios/work.toml",
+        &format!(
+            "[workload]\nscript = \"../bench.py\"\n[prepare]\ncommand = \"echo cannot build the extension; exit 7\"\n{SCENARIO_HEAD}"
+        ),
+    );
+    r.write("bench.py", "print('never runs')\n");
+    r.commit("one");
+    r.check(Path::new("/nonexistent/python3.15"), "HEAD")
+        .code(3)
+        .stdout(predicate::str::contains("`[prepare]` command"))
+        .stdout(predicate::str::contains("exit status: 7"))
+        .stdout(predicate::str::contains("cannot build the extension"));
+}
+
+#[test]
+fn a_bad_revision_or_no_repository_is_a_usage_error_saying_what_to_do() {
+    let r = Repo::new();
+    r.write(
+        "scenarios/work.toml",
+        "[workload]\nscript = \"../bench.py\"\n",
+    );
+    r.write("bench.py", "");
+    r.commit("one");
+    r.check(Path::new("/nonexistent/python3.15"), "no-such-branch")
+        .code(2)
+        .stderr(predicate::str::contains("`no-such-branch` is not a commit"))
+        .stderr(predicate::str::contains("fetch-depth: 0"));
+    let plain = tempfile::tempdir().unwrap();
+    Command::cargo_bin("tachygate")
+        .unwrap()
+        .current_dir(plain.path())
+        .args(["check", "--base", "HEAD"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not inside a git repository"));
+    // The paired gate reads no baselines, so their flags do not combine with it.
+    Command::cargo_bin("tachygate")
+        .unwrap()
+        .current_dir(r.path())
+        .args(["check", "--base", "HEAD", "--require-baselines"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
 }
