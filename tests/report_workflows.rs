@@ -249,7 +249,7 @@ fn committed_baseline_gate_stays_available_as_the_alternative() {
         std::fs::read_to_string(root().join(".github/workflows/tachygate-baselines.yml")).unwrap();
     for needle in [
         "workflow_dispatch",
-        "tachygate check --out reports",
+        "tachygate check --reports reports",
         "1) echo \"::error",
     ] {
         assert!(
