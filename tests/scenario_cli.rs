@@ -12,7 +12,7 @@ fn tachygate() -> Command {
 }
 
 fn write_scenarios(dir: &Path, names: &[&str]) {
-    // `list` checks that each scenario's script exists.
+    // `list` checks that the script exists.
     std::fs::write(dir.join("w.py"), "pass\n").unwrap();
     for n in names {
         std::fs::write(
