@@ -88,7 +88,8 @@ fn a_project_recorded_in_one_place_and_checked_in_another_still_matches_its_func
         .arg(tmp.path().join("results-base"))
         .assert()
         .code(0);
-    let baseline = std::fs::read_to_string(first.join("baselines/work.json")).unwrap();
+    let baseline =
+        std::fs::read_to_string(common::baseline_file(&first.join("baselines"), "work")).unwrap();
     assert!(
         baseline.contains(r#""file": "app/gatework.py", "name": "gamma""#),
         "paths relative to the scenario root: {baseline}"
