@@ -358,6 +358,49 @@ mod tests {
     }
 
     #[test]
+    fn carriers_are_indented_under_their_culprit_and_not_counted() {
+        let culprit = row("leaf", Verdict::Regressed, true, 0.05);
+        let mut culprit_cum = culprit.clone();
+        culprit_cum.metric = Metric::Cumulative;
+        culprit_cum.carried_by = vec![culprit.function.clone()];
+        let mut caller = row("caller", Verdict::Regressed, true, 0.05);
+        caller.metric = Metric::Cumulative;
+        caller.carried_by = vec![culprit.function.clone()];
+        let other = row("other", Verdict::Regressed, true, 0.02);
+        let mut small = row("small", Verdict::Unchanged, true, 0.004);
+        small.note = Some(RowNote::BelowMinEffect);
+        let s = scenario(vec![caller, other, culprit, culprit_cum, small]);
+        let text = render_scenario(&s, true);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap();
+        // The carrier follows the culprit's last row, indented.
+        assert_eq!(at("app.py:caller"), at("app.py:leaf") + 2, "{text}");
+        assert!(lines[at("app.py:caller")].contains("↳ "), "{text}");
+        assert!(text.contains("carried by leaf"), "{text}");
+        assert!(text.contains("BELOW MIN_EFFECT"), "{text}");
+        assert!(
+            text.contains("2 regressions (leaf +5.0 pp, other +2.0 pp; 1 caller carries it)"),
+            "{text}"
+        );
+        assert!(text.contains(DELTA_LEGEND), "{text}");
+        let report = ComparisonReport {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tachygate_version: "t".into(),
+            label: "l".into(),
+            created: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            status: OverallStatus::Fail,
+            scenarios: vec![s],
+            source_url_template: None,
+        };
+        let last = render(&report, false);
+        assert!(
+            last.trim_end()
+                .ends_with("; 2 gated regressions (1 carrying caller not counted)"),
+            "{last}"
+        );
+    }
+
+    #[test]
     fn long_names_keep_their_end() {
         let long = "x".repeat(100) + ":the_function";
         let s = shorten(&long, 20);

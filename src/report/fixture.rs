@@ -241,7 +241,7 @@ const APP: &[(&str, &str, &[usize])] = &[
     ("app/db/query.py", "Query.execute", &[22, 23, 24]),
     ("app/db/query.py", "Query.filter", &[25]),
     ("app/services/pricing.py", "compute_totals", &[26, 27, 28]),
-    ("app/services/pricing.py", "apply_discounts", &[26, 27]),
+    ("app/services/pricing.py", "apply_discounts", &[28, 27]),
     ("app/services/inventory.py", "reserve_stock", &[13, 30]),
     ("app/serializers.py", "serialize", &[31, 32, 37]),
     ("app/views/users.py", "UserView.permissions", &[14]),
@@ -325,7 +325,7 @@ pub fn sample_report() -> ComparisonReport {
     // checkout_flow: pricing got slower, serialization faster.
     let stacks = app_stacks(&mut rng, 4000, &[(15, 14), (26, 6), (31, 4)]);
     let shift1 = |i: usize, m: Metric| match (i, m) {
-        (15, Metric::Cumulative) => 0.6,
+        (15, Metric::Cumulative) => 0.45,
         (15, Metric::SelfShare) => 0.3,
         (26, _) => 0.8,
         (16, Metric::Cumulative) => 0.12,

@@ -579,3 +579,13 @@ fn rows_put_gated_regressions_and_breaches_first() {
         "ungated rows must come last"
     );
 }
+
+#[test]
+fn fixture_reports_read_consistently() {
+    for r in [sample_report(), hostile_report(), large_report(300, 5_000)] {
+        for s in &r.scenarios {
+            let bad = crate::compare::contradictions(s);
+            assert!(bad.is_empty(), "{}: {bad:#?}", s.scenario);
+        }
+    }
+}
