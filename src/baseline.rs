@@ -791,7 +791,9 @@ mod tests {
         let msg = err.to_string();
         assert!(matches!(err, BaselineError::Newer { .. }), "{msg}");
         assert!(
-            msg.contains("baselines/x.json") && msg.contains('7') && msg.contains("upgrade tachygate"),
+            msg.contains("baselines/x.json")
+                && msg.contains('7')
+                && msg.contains("upgrade tachygate"),
             "{msg}"
         );
         assert!(!msg.contains("re-create"), "{msg}");

@@ -428,10 +428,15 @@ mod tests {
                 kind: OutcomeKind::NoBaseline,
             },
             Outcome {
-                comparison: compare_sides(&side(&["b"]), &side(&["b"]), &BTreeMap::new(), &Default::default())
-                    .outcomes
-                    .remove(0)
-                    .comparison,
+                comparison: compare_sides(
+                    &side(&["b"]),
+                    &side(&["b"]),
+                    &BTreeMap::new(),
+                    &Default::default(),
+                )
+                .outcomes
+                .remove(0)
+                .comparison,
                 kind: OutcomeKind::Compared,
             },
         ];

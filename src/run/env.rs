@@ -58,7 +58,10 @@ impl Environment {
         };
         let python = format!(
             "cpython {}",
-            self.python_version.split_whitespace().collect::<Vec<_>>().join(" ")
+            self.python_version
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         let id = match self.machine_class_override.as_deref().map(slug) {
             Some(o) if !o.is_empty() => o,
@@ -82,16 +85,8 @@ impl Environment {
                 let mut cpu_slug = slug(&cpu);
                 cpu_slug.truncate(32);
                 let cpu_slug = cpu_slug.trim_end_matches('-');
-                let cpu_slug = if cpu_slug.is_empty() {
-                    "cpu"
-                } else {
-                    cpu_slug
-                };
-                format!(
-                    "{cpu_slug}-{}c-py{}-{hash}",
-                    self.cores,
-                    slug(version)
-                )
+                let cpu_slug = if cpu_slug.is_empty() { "cpu" } else { cpu_slug };
+                format!("{cpu_slug}-{}c-py{}-{hash}", self.cores, slug(version))
             }
         };
         MachineClass {
