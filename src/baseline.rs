@@ -239,7 +239,7 @@ impl SampleSet {
             git_commit: newer.environment.git_commit.clone(),
             runs: newer.runs.len(),
         });
-        tags.extend(std::iter::repeat_n(index, newer.runs.len()));
+        tags.extend(std::iter::repeat(index).take(newer.runs.len()));
         self.runs.extend(newer.runs);
         self.run_sessions = tags;
         self.environment = newer.environment;

@@ -113,8 +113,10 @@ pub fn normalise_cpu(model: &str) -> String {
     }
     s.split_whitespace()
         .filter(|w| {
-            !matches!(*w, "cpu" | "processor")
-                && !(w.ends_with("-core") && w[..w.len() - 5].chars().all(|c| c.is_ascii_digit()))
+            let core_count = w
+                .strip_suffix("-core")
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+            !(matches!(*w, "cpu" | "processor") || core_count)
         })
         .collect::<Vec<_>>()
         .join(" ")
