@@ -650,7 +650,7 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, BaselineError> {
 /// sorted by scenario name (a scenario with baselines of several classes appears once per
 /// class).
 pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SampleSet)>, BaselineError> {
-    let mut paths = json_files(dir)?;
+    let legacy = json_files(dir)?;
     if !dir.is_dir() {
         return Err(BaselineError::Read {
             path: dir.to_path_buf(),
@@ -672,9 +672,14 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SampleSet)>, BaselineError> 
         }
     }
     subdirs.sort();
+    // Class files before version 1 files, so that for each scenario (after the stable sort
+    // below) a class file wins over a version 1 file of the same class, as in
+    // `scenario_baselines`.
+    let mut paths = Vec::new();
     for sub in subdirs {
         paths.extend(json_files(&sub)?);
     }
+    paths.extend(legacy);
     let mut out = Vec::new();
     for path in paths {
         let set = SampleSet::load(&path)?;
