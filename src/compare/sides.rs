@@ -179,7 +179,9 @@ pub fn compare_sides(
         let in_b = baseline.sets.contains_key(name)
             || baseline.excluded.contains_key(name)
             || baseline.by_class.contains_key(name);
-        let in_c = candidate.sets.contains_key(name) || candidate.excluded.contains_key(name);
+        let in_c = candidate.sets.contains_key(name)
+            || candidate.excluded.contains_key(name)
+            || candidate.by_class.contains_key(name);
         if !in_b {
             only_candidate.push(name.clone());
             continue;
@@ -189,7 +191,32 @@ pub fn compare_sides(
             continue;
         }
         let gate = definitions.get(name).map_or(&default_gate, |s| &s.gate);
-        let c = candidate.sets.get(name);
+        // A candidate from a baselines directory must be one class: which one would be a guess.
+        let c = match (candidate.sets.get(name), candidate.by_class.get(name)) {
+            (Some(c), _) => Some(c),
+            (None, Some(found)) if found.len() == 1 => Some(&found[0].1),
+            (None, Some(found)) => {
+                let files: Vec<String> =
+                    found.iter().map(|(p, _)| p.display().to_string()).collect();
+                outcomes.push(Outcome {
+                    comparison: error_comparison(
+                        name,
+                        opts.confidence,
+                        None,
+                        None,
+                        vec![format!(
+                            "the candidate side holds baselines of {} machine classes for this scenario ({}); pass the one file to compare",
+                            found.len(),
+                            files.join(", ")
+                        )],
+                        Vec::new(),
+                    ),
+                    kind: OutcomeKind::Refused,
+                });
+                continue;
+            }
+            (None, None) => None,
+        };
         let b = match (baseline.sets.get(name), baseline.by_class.get(name), c) {
             (Some(b), _, _) => Some(b),
             (None, Some(found), Some(c)) => {
