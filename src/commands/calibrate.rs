@@ -340,7 +340,7 @@ fn print_session_components(all: &SampleSet, rows: &[(String, f64, f64, f64)], a
         all.runs.len()
     );
     println!(
-        "  {:<56} {:>7} {:>9} {:>9} {:>9}",
+        "  {:<56} {:>7} {:>9} {:>10} {:>9}",
         "function (self share)", "mean", "within pp", "between pp", "between %"
     );
     for (name, _, _, _) in rows {
