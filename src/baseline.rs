@@ -239,7 +239,7 @@ impl SampleSet {
             git_commit: newer.environment.git_commit.clone(),
             runs: newer.runs.len(),
         });
-        tags.extend(std::iter::repeat_n(index, newer.runs.len()));
+        tags.extend(std::iter::repeat(index).take(newer.runs.len()));
         self.runs.extend(newer.runs);
         self.run_sessions = tags;
         self.environment = newer.environment;
@@ -697,7 +697,7 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, BaselineError> {
 /// sorted by scenario name (a scenario with baselines of several classes appears once per
 /// class).
 pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SampleSet)>, BaselineError> {
-    let mut paths = json_files(dir)?;
+    let legacy = json_files(dir)?;
     if !dir.is_dir() {
         return Err(BaselineError::Read {
             path: dir.to_path_buf(),
@@ -719,9 +719,14 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SampleSet)>, BaselineError> 
         }
     }
     subdirs.sort();
+    // Class files before version 1 files, so that for each scenario (after the stable sort
+    // below) a class file wins over a version 1 file of the same class, as in
+    // `scenario_baselines`.
+    let mut paths = Vec::new();
     for sub in subdirs {
         paths.extend(json_files(&sub)?);
     }
+    paths.extend(legacy);
     let mut out = Vec::new();
     for path in paths {
         let set = SampleSet::load(&path)?;
@@ -853,7 +858,9 @@ mod tests {
         let msg = err.to_string();
         assert!(matches!(err, BaselineError::Newer { .. }), "{msg}");
         assert!(
-            msg.contains("baselines/x.json") && msg.contains('7') && msg.contains("upgrade tachygate"),
+            msg.contains("baselines/x.json")
+                && msg.contains('7')
+                && msg.contains("upgrade tachygate"),
             "{msg}"
         );
         assert!(!msg.contains("re-create"), "{msg}");

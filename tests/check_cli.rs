@@ -55,7 +55,14 @@ fn check_exits_0_on_unchanged_and_faster_code_and_1_with_the_slow_knob() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("wrote"));
-    let text = std::fs::read_to_string(t.join("baselines/gatequick.json")).unwrap();
+    // One file per machine class: baselines/gatequick/<class id>.json.
+    let class_file = std::fs::read_dir(t.join("baselines/gatequick"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let text = std::fs::read_to_string(class_file).unwrap();
     assert!(
         text.contains(r#""name": "gamma", "self": "#),
         "one function per line: {text}"

@@ -49,7 +49,9 @@ fn readme_check_on_a_machine_of_another_class_reports_no_regression() {
         .stdout(predicate::str::contains(
             "Record one for this machine with: tachygate baseline update json-roundtrip",
         ))
-        .stdout(predicate::str::contains("without a baseline for this machine"));
+        .stdout(predicate::str::contains(
+            "without a baseline for this machine",
+        ));
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
     assert!(!stdout.contains("REGRESSED"), "{stdout}");
     let r = report(&out);
@@ -63,7 +65,12 @@ fn readme_check_on_a_machine_of_another_class_reports_no_regression() {
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
     assert!(md.contains("no baseline for this machine"), "{md}");
     let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
-    assert!(junit.contains("<skipped message=\"no baseline for this machine class fresh-machine-of-another-class"), "{junit}");
+    assert!(
+        junit.contains(
+            "<skipped message=\"no baseline for this machine class fresh-machine-of-another-class"
+        ),
+        "{junit}"
+    );
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(html.contains("no_baseline_for_machine"));
 
@@ -71,7 +78,13 @@ fn readme_check_on_a_machine_of_another_class_reports_no_regression() {
     tachygate()
         .current_dir(repo())
         .env("TACHYGATE_MACHINE_CLASS", "fresh-machine-of-another-class")
-        .args(["check", "-s", "json-roundtrip", "--require-baselines", "--python"])
+        .args([
+            "check",
+            "-s",
+            "json-roundtrip",
+            "--require-baselines",
+            "--python",
+        ])
         .arg(&python)
         .arg("--out")
         .arg(tmp.path().join("rep-req"))
@@ -142,7 +155,9 @@ fn another_class_never_fails_the_gate_and_append_adds_a_session() {
     check(&baselines, "other-class")
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("no baseline for this machine class ci-b"))
+        .stdout(predicate::str::contains(
+            "no baseline for this machine class ci-b",
+        ))
         .stdout(predicate::str::contains("ci-a ("))
         .stdout(predicate::str::contains("REGRESSED").not());
     assert_eq!(

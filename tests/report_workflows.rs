@@ -290,6 +290,9 @@ fn refresh_workflow_opens_a_pull_request() {
         "tachygate baseline update",
         "peter-evans/create-pull-request",
         "pull-requests: write",
+        // One branch per machine class, and sessions appended on request.
+        "branch: tachygate/refresh-baselines-${{ steps.record.outputs.class }}",
+        "--append",
     ] {
         assert!(
             text.contains(needle),

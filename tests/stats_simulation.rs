@@ -6,7 +6,10 @@
 //! - busy runs shift the *mean* composition, not just the spread; each run is busy with
 //!   probability 0.4 (183 of 480 measured runs), independently on both sides;
 //! - compositional coupling: a change is applied to one function's *time*, after which all
-//!   shares renormalise; cumulative counts follow a call tree.
+//!   shares renormalise; cumulative counts follow a call tree;
+//! - recording sessions (the `*_sessions` tests): every session multiplies each function's
+//!   time by its own factor, drift that moved means by 1-4 points between sessions on one
+//!   machine for the noisier functions.
 //!
 //! All randomness is seeded (ChaCha8), so the measured rates are reproducible. Each test prints
 //! its rates (`cargo test --test stats_simulation -- --nocapture`); docs/statistics.md quotes them.
@@ -58,19 +61,41 @@ const WALL: Regime = Regime {
 };
 const REGIMES: [Regime; 3] = [CPU_1K, CPU_10K, WALL];
 
+/// Median relative sd of a function's time between recording sessions; each function's own is
+/// this times a log-normal factor (sd 0.5 in log space, so the noisiest 5% drift 2.3x more).
+/// The hot leaves (12-30%) then move by 0.15-0.8 points sd between sessions: two sessions of the
+/// noisier ones differ by 1-4 points, the drift measured between sessions here.
+const SESSION_SD: f64 = 0.010;
+/// Optional drifting helpers (see `aa_with_drifting_helpers`): absolute sd range in points of
+/// leaves with a share of 1-10% whose share moves far more than their size suggests (measured:
+/// `particles`' `demo_knobs.factor`, 0.3-1.3% in one session, 1.2-2.9% in the next).
+const NOISY_SESSION_SD_PP: (f64, f64) = (0.5, 1.5);
+/// Baseline sessions x runs in the session experiments (the candidate is one session of
+/// [`RUNS`]); `SIM_SESSIONS` / `SIM_SESSION_RUNS` override them. 3 x 5 detected +2 points in
+/// 94.4% (900 trials), 4 x 5 in 96.4%: see docs/statistics.md.
+const SESSIONS: usize = 4;
+const SESSION_RUNS: usize = 5;
+
 /// One simulated scenario: a call tree (root -> drivers -> leaves), per-function work
-/// ("time"), per-function dispersion jitter and busy-run shift factors.
+/// ("time"), per-function dispersion jitter and busy-run shift factors, and per-function
+/// between-session sd (relative to its time).
 struct World {
     regime: Regime,
     parent: Vec<Option<usize>>,
     time: Vec<f64>,
     jitter: Vec<f64>,
     shift: Vec<f64>,
+    session_sd: Vec<f64>,
     ids: Vec<FunctionId>,
 }
 
 impl World {
     fn new(rng: &mut ChaCha8Rng, regime: Regime) -> World {
+        Self::with_helpers(rng, regime, 0)
+    }
+
+    /// A world with `noisy` drifting helpers (see [`NOISY_SESSION_SD_PP`]).
+    fn with_helpers(rng: &mut ChaCha8Rng, regime: Regime, noisy: usize) -> World {
         let mut parent = vec![None];
         let mut time = vec![0.005];
         for _ in 0..DRIVERS {
@@ -98,14 +123,92 @@ impl World {
         let ids = (0..FUNCTIONS)
             .map(|i| FunctionId::new(format!("app/mod{}.py", i % 7), format!("func_{i:02}")))
             .collect();
+        // Session drift: ~1.2% of each function's time (log-normal jitter), and optionally a
+        // few leaves of 1-10% whose share moves by 0.5-1.5 points sd between sessions.
+        // From their own stream (seeded by the world's work), so that the single-session
+        // experiments draw exactly the worlds and runs they drew before sessions existed.
+        let mut srng = ChaCha8Rng::seed_from_u64(
+            time.iter()
+                .fold(0x5E55_u64, |h, t| h.rotate_left(7) ^ t.to_bits()),
+        );
+        let session_jitter = Normal::new(0.0, 0.5).unwrap();
+        let mut session_sd: Vec<f64> = (0..FUNCTIONS)
+            .map(|_| SESSION_SD * f64::exp(session_jitter.sample(&mut srng)))
+            .collect();
+        let mid: Vec<usize> = (1 + DRIVERS..FUNCTIONS)
+            .filter(|&f| (0.01..=0.10).contains(&time[f]))
+            .collect();
+        for _ in 0..noisy.min(mid.len()) {
+            let f = mid[srng.gen_range(0..mid.len())];
+            let pp = srng.gen_range(NOISY_SESSION_SD_PP.0..NOISY_SESSION_SD_PP.1) / 100.0;
+            session_sd[f] = pp / time[f];
+        }
         World {
             regime,
             parent,
             time,
             jitter,
             shift,
+            session_sd,
             ids,
         }
+    }
+
+    /// One session's factors on each function's time.
+    fn session_factors(&self, rng: &mut ChaCha8Rng) -> Vec<f64> {
+        self.session_sd
+            .iter()
+            .map(|sd| {
+                let z: f64 = StandardNormal.sample(rng);
+                (1.0 + sd * z).max(0.2)
+            })
+            .collect()
+    }
+
+    /// `sessions` recording sessions of `runs` runs each, tagged per run.
+    fn side_sessions(
+        &self,
+        rng: &mut ChaCha8Rng,
+        time: &[f64],
+        sessions: usize,
+        runs: usize,
+    ) -> SampleSet {
+        let mut set = self.side(rng, time, 0);
+        for s in 0..sessions {
+            let f = self.session_factors(rng);
+            let t: Vec<f64> = time.iter().zip(&f).map(|(t, f)| t * f).collect();
+            for _ in 0..runs {
+                set.runs.push(self.run(rng, &t));
+                set.run_sessions.push(s as u32);
+            }
+            set.sessions.push(tachygate::baseline::Session {
+                created: set.created,
+                source: format!("session {s}"),
+                git_commit: None,
+                runs,
+            });
+        }
+        set
+    }
+
+    /// Baseline of `sessions` x [`RUNS`] runs and a candidate of one new session, both with
+    /// session drift. `tagged = false` drops the session tags (the gate before sessions).
+    fn compare_sessions(
+        &self,
+        rng: &mut ChaCha8Rng,
+        candidate_time: &[f64],
+        sessions: usize,
+        tagged: bool,
+    ) -> ScenarioComparison {
+        let per = if sessions == 1 { RUNS } else { session_runs() };
+        let mut b = self.side_sessions(rng, &self.time, sessions, per);
+        if !tagged {
+            b.run_sessions.clear();
+            b.sessions.clear();
+        }
+        let c = self.side_sessions(rng, candidate_time, 1, RUNS);
+        compare_sets(&b, &c, &GateSettings::default(), &CompareOptions::default())
+            .expect("comparison")
     }
 
     /// Leaves sorted by work, hottest first.
@@ -250,6 +353,19 @@ fn verdict_of(c: &ScenarioComparison, w: &World, f: usize, m: Metric) -> Verdict
         .find(|x| x.function == w.ids[f] && x.metric == m)
         .map(|x| x.verdict)
         .expect("function in comparison")
+}
+
+fn sessions() -> usize {
+    std::env::var("SIM_SESSIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SESSIONS)
+}
+fn session_runs() -> usize {
+    std::env::var("SIM_SESSION_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SESSION_RUNS)
 }
 
 /// Trials per experiment: the default keeps the file fast; `SIM_TRIALS_SCALE=4` for tighter
@@ -517,4 +633,159 @@ fn intervals_cover_the_true_normalised_difference() {
         "{:.1}%",
         rate(covered, n)
     );
+}
+
+/// A/A across sessions: the baseline recorded in [`SESSIONS`] sessions of [`RUNS`] runs, the
+/// candidate in a new session, every function drifting between sessions (the noisier ones by
+/// 1-4 points). With the session tags the interval includes the between-session variance;
+/// the same runs without tags (and a one-session baseline) show what the gate did before.
+#[test]
+fn aa_across_sessions_stays_at_most_one_percent_per_scenario() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0xF6F6);
+    let trials = trials(600);
+    let mut total = 0;
+    for regime in REGIMES {
+        let (mut alarms, mut untagged, mut single) = (0, 0, 0);
+        for _ in 0..trials {
+            let w = World::new(&mut rng, regime);
+            let any = |c: &ScenarioComparison| {
+                !flagged(c, Verdict::Regressed).is_empty()
+                    || !flagged(c, Verdict::Improved).is_empty()
+            };
+            if any(&w.compare_sessions(&mut rng, &w.time, sessions(), true)) {
+                alarms += 1;
+            }
+            if any(&w.compare_sessions(&mut rng, &w.time, sessions(), false)) {
+                untagged += 1;
+            }
+            if any(&w.compare_sessions(&mut rng, &w.time, 1, true)) {
+                single += 1;
+            }
+        }
+        eprintln!(
+            "A/A across sessions {:>13}: {}x{} baseline with sessions {:.2}% of {trials}; same runs untagged {:.2}%; one-session baseline {:.2}%",
+            regime.name,
+            sessions(),
+            session_runs(),
+            rate(alarms, trials),
+            rate(untagged, trials),
+            rate(single, trials)
+        );
+        // Wall-like captures are reported, not held to the target: a 15-run baseline against
+        // a 5-run candidate raised their A/A rate with or without session tags (a candidate of
+        // five quiet runs sits below the busy/quiet mixture with a small variance), and real
+        // wall-mode captures gate at 5 points, not the 1 point simulated here.
+        if regime.name != WALL.name {
+            assert!(
+                rate(alarms, trials) <= 1.5,
+                "{}: A/A across sessions {:.2}%",
+                regime.name,
+                rate(alarms, trials)
+            );
+            total += alarms;
+        }
+    }
+    let all = trials * (REGIMES.len() - 1);
+    eprintln!(
+        "A/A across sessions, cpu regimes: {:.2}% of {all}",
+        rate(total, all)
+    );
+    assert!(rate(total, all) <= 1.0);
+}
+
+/// Drifting helpers: three leaves of 1-10% whose share moves by 0.5-1.5 points sd between
+/// sessions regardless of their size (the `particles` helper that read 0.3-1.3% in one session
+/// and 1.2-2.9% in the next). With a few sessions their own between-session variance is
+/// sometimes estimated far too small (three sessions that happen to agree), so they are the
+/// limit of baseline gating: reported for several session counts and min_effects, asserted
+/// only to be no worse with session tags than without.
+#[test]
+fn aa_with_drifting_helpers() {
+    let trials = trials(300);
+    for (sessions, runs) in [(3, 5), (5, 3), (10, 3)] {
+        for min_effect in [0.01, 0.02] {
+            let mut rng = ChaCha8Rng::seed_from_u64(0x2828);
+            let (mut tagged, mut untagged) = (0, 0);
+            let opts = CompareOptions {
+                min_effect: Some(min_effect),
+                ..CompareOptions::default()
+            };
+            for _ in 0..trials {
+                let w = World::with_helpers(&mut rng, CPU_1K, 3);
+                let c = w.side_sessions(&mut rng, &w.time, 1, RUNS);
+                let mut b = w.side_sessions(&mut rng, &w.time, sessions, runs);
+                let any = |b: &SampleSet| {
+                    let r = compare_sets(b, &c, &GateSettings::default(), &opts).unwrap();
+                    !flagged(&r, Verdict::Regressed).is_empty()
+                        || !flagged(&r, Verdict::Improved).is_empty()
+                };
+                tagged += usize::from(any(&b));
+                b.run_sessions.clear();
+                b.sessions.clear();
+                untagged += usize::from(any(&b));
+            }
+            eprintln!(
+                "A/A with 3 drifting helpers, cpu-1k, {sessions}x{runs} baseline, min_effect {:.0} pt: with sessions {:.2}%, untagged {:.2}% of {trials}",
+                min_effect * 100.0,
+                rate(tagged, trials),
+                rate(untagged, trials)
+            );
+            assert!(tagged <= untagged, "{tagged} > {untagged}");
+        }
+    }
+}
+
+/// +2 points on one of the 8 hottest leaves, across sessions (baseline [`SESSIONS`] x [`RUNS`],
+/// candidate one new session): still detected at cpu 1 kHz.
+#[test]
+fn two_point_shift_is_detected_across_sessions() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0x1717);
+    let trials = trials(300);
+    for regime in REGIMES {
+        let (mut detected, mut wrong) = (0, 0);
+        for _ in 0..trials {
+            let w = World::new(&mut rng, regime);
+            let g = w.hot_leaves()[rng.gen_range(0..8)];
+            let c = w.compare_sessions(&mut rng, &w.changed(g, 0.02), sessions(), true);
+            if verdict_of(&c, &w, g, Metric::SelfShare) == Verdict::Regressed {
+                detected += 1;
+            }
+            let callers = w.ancestors(g);
+            if c.functions.iter().any(|f| {
+                let idx = w.ids.iter().position(|id| *id == f.function).unwrap();
+                match f.verdict {
+                    Verdict::Improved => true,
+                    Verdict::Regressed => {
+                        idx != g && !(f.metric == Metric::Cumulative && callers.contains(&idx))
+                    }
+                    _ => false,
+                }
+            }) {
+                wrong += 1;
+            }
+        }
+        eprintln!(
+            "+2 points across sessions {:>13}, {}x{} baseline: detected (self) {:.1}%; any other function flagged {:.2}%",
+            regime.name,
+            sessions(),
+            session_runs(),
+            rate(detected, trials),
+            rate(wrong, trials)
+        );
+        if regime.name == CPU_1K.name {
+            assert!(
+                rate(detected, trials) >= 95.0,
+                "power across sessions {:.1}%",
+                rate(detected, trials)
+            );
+        }
+        if regime.name != WALL.name {
+            assert!(
+                rate(wrong, trials) <= 1.5,
+                "{}: others flagged {:.2}%",
+                regime.name,
+                rate(wrong, trials)
+            );
+        }
+    }
 }

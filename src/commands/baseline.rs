@@ -6,9 +6,7 @@
 
 use super::compare::usage;
 use super::{exit, run::select_scenarios};
-use crate::baseline::{
-    baseline_path, legacy_baseline_path, sample_set_from_runs, SampleSet,
-};
+use crate::baseline::{baseline_path, legacy_baseline_path, sample_set_from_runs, SampleSet};
 use crate::cli::Global;
 use crate::run::{self, RunOptions, TerminalProgress};
 use anyhow::Context;

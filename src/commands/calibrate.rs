@@ -4,12 +4,18 @@
 //! per-function run-to-run spread, the noise floor (interval half-width), false alarms seen,
 //! and the smallest change the current settings detect with ~95% power - plus how many runs
 //! per side a chosen min_effect would need.
+//!
+//! With runs from several recording sessions (`--from` with one results directory per
+//! session, or `--baseline` of a baseline with appended sessions) it also splits each
+//! function's spread into within- and between-session variance and prints what precision a
+//! number of sessions and runs per session buys: runs only shrink the within part, sessions
+//! the between part (repeat where the variance is - Kalibera & Jones 2013).
 
 use super::compare::{usage, GateArgs};
 use super::{exit, run::select_scenarios};
 use crate::baseline::{sample_set_from_runs, SampleSet};
 use crate::cli::Global;
-use crate::compare::stats::{mean_sd, median, t_quantile};
+use crate::compare::stats::{mean_sd, median, t_quantile, variance_components};
 use crate::compare::{compare_sets, default_min_effect, Metric, Verdict};
 use crate::run::{self, RunOptions, TerminalProgress};
 use anyhow::Context;
@@ -31,9 +37,13 @@ pub struct Args {
     /// Total runs, split into two interleaved halves (minimum 4).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(4..))]
     pub runs: u32,
-    /// Use the runs in these results directories instead of running.
-    #[arg(long, value_name = "RESULTS", num_args = 1..)]
+    /// Use the runs in these results directories instead of running; each directory is one
+    /// recording session.
+    #[arg(long, value_name = "RESULTS", num_args = 1.., conflicts_with = "baseline")]
     pub from: Vec<PathBuf>,
+    /// Use the runs (and sessions) of this baseline file instead of running.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Scenario definitions: a scenario file or directory [default: scenarios/].
     #[arg(long, value_name = "PATH")]
     pub scenarios: Option<PathBuf>,
@@ -79,7 +89,18 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             selected.len()
         )));
     };
-    let runs = if args.from.is_empty() {
+    let all = if let Some(path) = &args.baseline {
+        let set = SampleSet::load(path).map_err(|e| usage(e.to_string()))?;
+        if set.scenario != scenario.name {
+            return Err(usage(format!(
+                "{} holds scenario {}, not {}",
+                path.display(),
+                set.scenario,
+                scenario.name
+            )));
+        }
+        Some(set)
+    } else if args.from.is_empty() {
         if let Some(p) = &args.python {
             crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
         }
@@ -105,19 +126,29 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         if summary.interrupted {
             return Ok(super::run::INTERRUPTED);
         }
-        summary.scenarios
+        built_set(&summary.scenarios, scenario)?
     } else {
-        run::load_results(&args.from).map_err(|e| usage(e.to_string()))?
+        // One session per results directory.
+        let mut merged: Option<SampleSet> = None;
+        for dir in &args.from {
+            let runs =
+                run::load_results(std::slice::from_ref(dir)).map_err(|e| usage(e.to_string()))?;
+            let Some(set) = built_set(&runs, scenario)? else {
+                continue;
+            };
+            match &mut merged {
+                None => merged = Some(set),
+                Some(m) => m
+                    .append_session(set, dir)
+                    .map_err(|e| usage(e.to_string()))?,
+            }
+        }
+        if merged.is_none() {
+            return Err(usage(format!("no runs of {} found", scenario.name)));
+        }
+        merged
     };
-    let Some(sr) = runs.iter().find(|r| r.scenario == scenario.name) else {
-        return Err(usage(format!("no runs of {} found", scenario.name)));
-    };
-    let built = sample_set_from_runs(sr, Some(scenario), false, "calibrate")
-        .map_err(|e| usage(e.to_string()))?;
-    for e in &built.excluded {
-        eprintln!("tachygate: {}: excluded {e}", scenario.name);
-    }
-    let Some(all) = built.set.filter(|s| s.runs.len() >= 4) else {
+    let Some(all) = all.filter(|s| s.runs.len() >= 4) else {
         eprintln!(
             "tachygate: {}: fewer than 4 usable runs; cannot calibrate",
             scenario.name
@@ -136,6 +167,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             "calibrate ({} runs)",
             if parity == 0 { "even" } else { "odd" }
         ),
+        // The halves are compared as single sessions: the A/A measures run-to-run noise.
+        sessions: Vec::new(),
+        run_sessions: Vec::new(),
         ..all.clone()
     };
     let (a, b) = (half(0), half(1));
@@ -259,7 +293,121 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     for w in &cmp.warnings {
         println!("warning: {w}");
     }
+    if all.session_count() >= 2 {
+        print_session_components(&all, &rows, per_test_alpha);
+    }
     Ok(exit::OK)
+}
+
+/// The usable runs of `scenario` among `runs`, with exclusions reported on stderr.
+fn built_set(
+    runs: &[run::ScenarioRuns],
+    scenario: &crate::scenario::Scenario,
+) -> anyhow::Result<Option<SampleSet>> {
+    let Some(sr) = runs.iter().find(|r| r.scenario == scenario.name) else {
+        return Ok(None);
+    };
+    let built = sample_set_from_runs(sr, Some(scenario), false, "calibrate")
+        .map_err(|e| usage(e.to_string()))?;
+    for e in &built.excluded {
+        eprintln!("tachygate: {}: excluded {e}", scenario.name);
+    }
+    Ok(built.set)
+}
+
+/// Smallest shift detected with ~[`POWER`] power against a baseline of `k` sessions of `n`
+/// runs, by a candidate of one new session of `n` runs, given the within- and between-session
+/// sds: the gate's variance `s_b^2 (1/k + 1) + s_w^2/(k n) + s_w^2/n` (see
+/// `stats::welch_sessions`), with the df of its within-session parts.
+pub fn detectable_shift_sessions(sw: f64, sb: f64, k: usize, n: usize, alpha: f64) -> f64 {
+    let (kf, nf) = (k.max(1) as f64, n.max(1) as f64);
+    let var = sb * sb * (1.0 / kf + 1.0) + sw * sw / (kf * nf) + sw * sw / nf;
+    let df = (kf * nf - kf + nf - 1.0).max(1.0) + 2.0 * crate::compare::PRIOR_DF;
+    let t_a = t_quantile(1.0 - alpha, df);
+    let t_b = t_quantile(2.0 * POWER - 1.0, df);
+    (t_a + t_b) * var.sqrt()
+}
+
+/// Within- and between-session variance per listed function, and what precision sessions and
+/// runs buy.
+fn print_session_components(all: &SampleSet, rows: &[(String, f64, f64, f64)], alpha: f64) {
+    let sessions = all.session_of_runs();
+    let mut comps = Vec::new();
+    println!();
+    println!(
+        "variance components over {} sessions ({} runs):",
+        all.session_count(),
+        all.runs.len()
+    );
+    println!(
+        "  {:<56} {:>7} {:>9} {:>10} {:>9}",
+        "function (self share)", "mean", "within pp", "between pp", "between %"
+    );
+    for (name, _, _, _) in rows {
+        let values: Vec<f64> = all
+            .runs
+            .iter()
+            .map(|r| {
+                let total = r.total_samples.max(1) as f64;
+                r.functions
+                    .iter()
+                    .find(|f| f.function.to_string() == *name)
+                    .map_or(0.0, |f| f.self_samples as f64 / total)
+            })
+            .collect();
+        let Some(c) = variance_components(&values, &sessions) else {
+            continue;
+        };
+        let share = c.between / (c.between + c.within).max(f64::MIN_POSITIVE);
+        println!(
+            "  {:<56} {:>6.1}% {:>9.2} {:>10.2} {:>8.0}%",
+            name,
+            c.mean * 100.0,
+            c.within.sqrt() * 100.0,
+            c.between.sqrt() * 100.0,
+            share * 100.0
+        );
+        comps.push((c.within.sqrt(), c.between.sqrt()));
+    }
+    if comps.is_empty() {
+        return;
+    }
+    println!(
+        "smallest shift detected with ~{:.0}% power (median over listed functions, pp), baseline sessions x runs per session, candidate one session of the same runs:",
+        POWER * 100.0
+    );
+    let runs = [3, 5, 10, 20];
+    print!("  {:>9}", "sessions");
+    for n in runs {
+        print!(" {:>8}", format!("{n} runs"));
+    }
+    println!();
+    for k in [1, 2, 3, 5, 10] {
+        print!("  {k:>9}");
+        for n in runs {
+            let d: Vec<f64> = comps
+                .iter()
+                .map(|(sw, sb)| detectable_shift_sessions(*sw, *sb, k, n, alpha))
+                .collect();
+            print!(" {:>8.2}", median(&d).unwrap_or(f64::NAN) * 100.0);
+        }
+        println!();
+    }
+    let (sw, sb): (Vec<f64>, Vec<f64>) = comps.iter().copied().unzip();
+    let (msw, msb) = (median(&sw).unwrap_or(0.0), median(&sb).unwrap_or(0.0));
+    if msb * msb > msw * msw / 5.0 {
+        println!(
+            "the between-session variance dominates (median sd {:.2} pp between, {:.2} pp within a session of 5 runs): more runs per session buy little; record more baseline sessions (`tachygate baseline update --append` at other times), and note the candidate's own session effect is a floor no baseline removes - `tachygate ab` (interleaved) avoids it",
+            msb * 100.0,
+            msw * 100.0 / 5f64.sqrt()
+        );
+    } else {
+        println!(
+            "the within-session variance dominates (median sd {:.2} pp within, {:.2} pp between sessions): more runs per session (`repeats`) buy precision",
+            msw * 100.0,
+            msb * 100.0
+        );
+    }
 }
 
 #[cfg(test)]
@@ -275,5 +423,20 @@ mod tests {
         assert!(detectable_shift(0.005, 10, 0.05) < d);
         assert_eq!(runs_for(0.0, 0.01, 0.05), Some(2));
         assert_eq!(runs_for(1.0, 0.0001, 0.05), None);
+    }
+
+    #[test]
+    fn sessions_shrink_the_baseline_part_but_not_the_candidates_session_effect() {
+        let one = detectable_shift_sessions(0.005, 0.0, 1, 5, 0.05);
+        assert!(
+            (one - detectable_shift(0.005, 5, 0.05)).abs() < 0.002,
+            "{one}"
+        );
+        let few = detectable_shift_sessions(0.005, 0.004, 1, 5, 0.05);
+        let many = detectable_shift_sessions(0.005, 0.004, 10, 5, 0.05);
+        assert!(many < few);
+        // The candidate's own between-session variance remains however many sessions.
+        let floor = detectable_shift_sessions(0.0, 0.004, 1000, 5, 0.05);
+        assert!(many > floor && floor > 0.004 * 2.0, "{floor}");
     }
 }

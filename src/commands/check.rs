@@ -150,7 +150,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         // compared with on this machine.
         if let Some(class) = predictor.class(s) {
             if for_class(&found, &class.id).is_none() {
-                outcomes.push(no_baseline_outcome(&args, &baselines, &s.name, &class, &found, None, opts.confidence));
+                outcomes.push(no_baseline_outcome(
+                    &args,
+                    &baselines,
+                    &s.name,
+                    &class,
+                    &found,
+                    None,
+                    opts.confidence,
+                ));
                 continue;
             }
         }

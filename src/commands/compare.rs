@@ -299,6 +299,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         for side in [&mut b, &mut c] {
             side.sets.retain(|k, _| filter.is_match(k));
             side.excluded.retain(|k, _| filter.is_match(k));
+            side.by_class.retain(|k, _| filter.is_match(k));
         }
     }
     let compared = sides::compare_sides(&b, &c, &defs, &args.gate.options());

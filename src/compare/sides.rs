@@ -44,6 +44,9 @@ pub struct Side {
     /// Per scenario: runs that are not measurements (failed, unreadable profile). Only results
     /// directories have these.
     pub excluded: BTreeMap<String, Vec<String>>,
+    /// Per scenario: the baselines of a baselines *directory*, one per machine class; the one
+    /// compared is chosen by the candidate's class ([`compare_sides`]), as `check` does.
+    pub by_class: BTreeMap<String, Vec<(PathBuf, SampleSet)>>,
 }
 
 impl Side {
@@ -51,6 +54,7 @@ impl Side {
         self.sets
             .keys()
             .chain(self.excluded.keys().filter(|k| !self.sets.contains_key(*k)))
+            .chain(self.by_class.keys())
     }
 }
 
@@ -65,7 +69,11 @@ pub fn load_side(
     let mut side = Side::default();
     let mut origin: BTreeMap<String, String> = BTreeMap::new();
     let mut results_dirs = Vec::new();
-    let mut add = |side: &mut Side, set: SampleSet, from: String| -> Result<(), SideError> {
+    let add = |side: &mut Side,
+               origin: &mut BTreeMap<String, String>,
+               set: SampleSet,
+               from: String|
+     -> Result<(), SideError> {
         if let Some(first) = origin.get(&set.scenario) {
             return Err(SideError::Duplicate {
                 scenario: set.scenario.clone(),
@@ -83,7 +91,7 @@ pub fn load_side(
         }
         if p.is_file() {
             let set = SampleSet::load(p)?;
-            add(&mut side, set, p.display().to_string())?;
+            add(&mut side, &mut origin, set, p.display().to_string())?;
         } else if p.is_dir() {
             if p.join(MANIFEST).is_file() {
                 results_dirs.push(p.clone());
@@ -93,8 +101,24 @@ pub fn load_side(
             if sets.is_empty() {
                 return Err(SideError::Empty(p.clone()));
             }
+            // Baselines of several machine classes may sit side by side: keep them all.
+            let mut grouped: BTreeMap<String, Vec<(PathBuf, SampleSet)>> = BTreeMap::new();
             for (path, set) in sets {
-                add(&mut side, set, path.display().to_string())?;
+                grouped
+                    .entry(set.scenario.clone())
+                    .or_default()
+                    .push((path, set));
+            }
+            for (name, found) in grouped {
+                if let Some(first) = origin.get(&name) {
+                    return Err(SideError::Duplicate {
+                        scenario: name,
+                        first: first.clone(),
+                        second: p.display().to_string(),
+                    });
+                }
+                origin.insert(name.clone(), p.display().to_string());
+                side.by_class.insert(name, found);
             }
         } else {
             return Err(SideError::NotFound(p.clone()));
@@ -114,7 +138,7 @@ pub fn load_side(
                     .insert(runs.scenario.clone(), built.excluded.clone());
             }
             if let Some(set) = built.set {
-                add(&mut side, set, source.clone())?;
+                add(&mut side, &mut origin, set, source.clone())?;
             }
         }
     }
@@ -183,8 +207,12 @@ pub fn compare_sides(
     names.sort();
     names.dedup();
     for name in names {
-        let in_b = baseline.sets.contains_key(name) || baseline.excluded.contains_key(name);
-        let in_c = candidate.sets.contains_key(name) || candidate.excluded.contains_key(name);
+        let in_b = baseline.sets.contains_key(name)
+            || baseline.excluded.contains_key(name)
+            || baseline.by_class.contains_key(name);
+        let in_c = candidate.sets.contains_key(name)
+            || candidate.excluded.contains_key(name)
+            || candidate.by_class.contains_key(name);
         if !in_b {
             only_candidate.push(name.clone());
             continue;
@@ -194,7 +222,62 @@ pub fn compare_sides(
             continue;
         }
         let gate = definitions.get(name).map_or(&default_gate, |s| &s.gate);
-        let (b, c) = (baseline.sets.get(name), candidate.sets.get(name));
+        // A candidate from a baselines directory must be one class: which one would be a guess.
+        let c = match (candidate.sets.get(name), candidate.by_class.get(name)) {
+            (Some(c), _) => Some(c),
+            (None, Some(found)) if found.len() == 1 => Some(&found[0].1),
+            (None, Some(found)) => {
+                let files: Vec<String> =
+                    found.iter().map(|(p, _)| p.display().to_string()).collect();
+                outcomes.push(Outcome {
+                    comparison: error_comparison(
+                        name,
+                        opts.confidence,
+                        None,
+                        None,
+                        vec![format!(
+                            "the candidate side holds baselines of {} machine classes for this scenario ({}); pass the one file to compare",
+                            found.len(),
+                            files.join(", ")
+                        )],
+                        Vec::new(),
+                    ),
+                    kind: OutcomeKind::Refused,
+                });
+                continue;
+            }
+            (None, None) => None,
+        };
+        let b = match (baseline.sets.get(name), baseline.by_class.get(name), c) {
+            (Some(b), _, _) => Some(b),
+            (None, Some(found), Some(c)) => {
+                let class = c.class();
+                match crate::baseline::for_class(found, &class.id) {
+                    Some((_, b)) => Some(b),
+                    None => {
+                        let others: Vec<(PathBuf, String)> = found
+                            .iter()
+                            .map(|(p, s)| (p.clone(), s.class().id))
+                            .collect();
+                        outcomes.push(Outcome {
+                            comparison: no_baseline_comparison(
+                                name,
+                                opts.confidence,
+                                &class,
+                                &others,
+                                &format!("tachygate baseline update {name}"),
+                                Some(c),
+                            ),
+                            kind: OutcomeKind::NoBaseline,
+                        });
+                        continue;
+                    }
+                }
+            }
+            // No usable candidate runs: the entry can only be an error.
+            (None, Some(found), None) => found.first().map(|(_, s)| s),
+            (None, None, _) => None,
+        };
         let mut run_errors: Vec<String> = Vec::new();
         for (label, side) in [("baseline", baseline), ("candidate", candidate)] {
             if let Some(ex) = side.excluded.get(name) {
@@ -383,7 +466,7 @@ mod tests {
     fn side(names: &[&str]) -> Side {
         Side {
             sets: names.iter().map(|n| (n.to_string(), set(n))).collect(),
-            excluded: BTreeMap::new(),
+            ..Default::default()
         }
     }
 
@@ -427,6 +510,56 @@ mod tests {
     }
 
     #[test]
+    fn a_baselines_directory_is_compared_by_the_candidates_class() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut slow = set("s");
+        slow.runs = slow
+            .runs
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.functions[0].self_samples = 700;
+                r.functions[0].cumulative_samples = 700;
+                r.functions[1].self_samples = 300;
+                r.functions[1].cumulative_samples = 300;
+                r
+            })
+            .collect();
+        for class in ["ci-a", "ci-b"] {
+            let mut b = set("s");
+            b.environment.machine_class_override = Some(class.into());
+            b.machine_class = Some(b.environment.machine_class());
+            let path = crate::baseline::baseline_path(dir.path(), "s", class);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            b.save(&path).unwrap();
+        }
+        let base = load_side(&[dir.path().to_path_buf()], &BTreeMap::new(), false).unwrap();
+        assert_eq!(base.by_class["s"].len(), 2);
+        let run = |class: &str| {
+            let mut c = slow.clone();
+            c.environment.machine_class_override = Some(class.into());
+            c.machine_class = Some(c.environment.machine_class());
+            let cand = Side {
+                sets: [("s".to_string(), c)].into(),
+                ..Default::default()
+            };
+            compare_sides(&base, &cand, &BTreeMap::new(), &CompareOptions::default()).outcomes
+        };
+        // Same class: compared, and the +30 points fail the gate.
+        let out = run("ci-b");
+        assert_eq!(out[0].kind, OutcomeKind::Compared);
+        assert_eq!(exit_code(&out), 1);
+        // No baseline of the candidate's class: never a verdict, exit 0.
+        let out = run("ci-z");
+        assert_eq!(out[0].kind, OutcomeKind::NoBaseline);
+        assert_eq!(
+            out[0].comparison.status,
+            ScenarioStatus::NoBaselineForMachine
+        );
+        assert_eq!(exit_code(&out), 0);
+    }
+
+    #[test]
     fn no_baseline_for_machine_never_fails_the_gate_and_says_how_to_record_one() {
         let class = crate::run::Environment {
             cpu_model: "AMD EPYC".into(),
@@ -459,10 +592,15 @@ mod tests {
                 kind: OutcomeKind::NoBaseline,
             },
             Outcome {
-                comparison: compare_sides(&side(&["b"]), &side(&["b"]), &BTreeMap::new(), &Default::default())
-                    .outcomes
-                    .remove(0)
-                    .comparison,
+                comparison: compare_sides(
+                    &side(&["b"]),
+                    &side(&["b"]),
+                    &BTreeMap::new(),
+                    &Default::default(),
+                )
+                .outcomes
+                .remove(0)
+                .comparison,
                 kind: OutcomeKind::Compared,
             },
         ];

@@ -154,12 +154,12 @@ pub fn render_scenario(s: &ScenarioComparison, verbose: bool) -> String {
         let _ = writeln!(out, "{}: {status}", s.scenario);
     } else {
         let _ = writeln!(
-        out,
-        "{}: {status}  ({} baseline / {} candidate runs, {:.0}% intervals)",
-        s.scenario,
-        runs(&s.baseline),
-        runs(&s.candidate),
-        s.confidence * 100.0
+            out,
+            "{}: {status}  ({} baseline / {} candidate runs, {:.0}% intervals)",
+            s.scenario,
+            runs(&s.baseline),
+            runs(&s.candidate),
+            s.confidence * 100.0
         );
     }
     for e in &s.errors {

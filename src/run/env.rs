@@ -58,7 +58,10 @@ impl Environment {
         };
         let python = format!(
             "cpython {}",
-            self.python_version.split_whitespace().collect::<Vec<_>>().join(" ")
+            self.python_version
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         let id = match self.machine_class_override.as_deref().map(slug) {
             Some(o) if !o.is_empty() => o,
@@ -82,16 +85,8 @@ impl Environment {
                 let mut cpu_slug = slug(&cpu);
                 cpu_slug.truncate(32);
                 let cpu_slug = cpu_slug.trim_end_matches('-');
-                let cpu_slug = if cpu_slug.is_empty() {
-                    "cpu"
-                } else {
-                    cpu_slug
-                };
-                format!(
-                    "{cpu_slug}-{}c-py{}-{hash}",
-                    self.cores,
-                    slug(version)
-                )
+                let cpu_slug = if cpu_slug.is_empty() { "cpu" } else { cpu_slug };
+                format!("{cpu_slug}-{}c-py{}-{hash}", self.cores, slug(version))
             }
         };
         MachineClass {
@@ -118,8 +113,10 @@ pub fn normalise_cpu(model: &str) -> String {
     }
     s.split_whitespace()
         .filter(|w| {
-            !matches!(*w, "cpu" | "processor")
-                && !(w.ends_with("-core") && w[..w.len() - 5].chars().all(|c| c.is_ascii_digit()))
+            let core_count = w
+                .strip_suffix("-core")
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+            !(matches!(*w, "cpu" | "processor") || core_count)
         })
         .collect::<Vec<_>>()
         .join(" ")

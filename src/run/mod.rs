@@ -23,7 +23,9 @@ mod progress;
 mod record;
 mod results;
 
-pub use env::{git_state, machine_class_override, normalise_cpu, slug, Host, MachineClass, MACHINE_CLASS_ENV};
+pub use env::{
+    git_state, machine_class_override, normalise_cpu, slug, Host, MachineClass, MACHINE_CLASS_ENV,
+};
 pub use health::{error_rate_from_stdout, profile_health, ProfileHealth};
 pub use prepare::PreparedCache;
 pub use progress::{NoProgress, Progress, TerminalProgress, Verbosity};
