@@ -144,7 +144,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                         "{} run {}: {}",
                         s.scenario,
                         r.index + 1,
-                        run::describe(&r.outcome)
+                        run::explain(r)
                     )
                 })
         })

@@ -15,7 +15,7 @@ mod select;
 
 pub(crate) use load::relative_to;
 pub use load::{
-    discover, load_file, load_str, parse_rate, preflight, ScenarioError, DEFAULT_DIR,
+    discover, load_file, load_str, parse_rate, preflight, ScenarioError, CPU_BLOCKING, DEFAULT_DIR,
     DEFAULT_TIMEOUT_S, MIN_REPEATS,
 };
 pub use model::*;
