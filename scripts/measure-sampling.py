@@ -55,10 +55,12 @@ OWN = {
 }
 # Loops chosen so that one run takes ~1-1.5 s on the development machine.
 THIRD_PARTY = {
-    "pp_richards": ("bm_richards", 8),
+    "pp_richards": ("bm_richards", 30),
     "pp_hexiom": ("bm_hexiom", 100),
     "pp_raytrace": ("bm_raytrace", 3),
     "pp_go": ("bm_go", 7),
+    "pp_deltablue": ("bm_deltablue", 150),
+    "pp_chaos": ("bm_chaos", 5),
 }
 CONFIGS = [(m, b) for m in ("cpu", "wall", "gil") for b in (False, True)]
 TIMER = HERE / "_timed.py"
@@ -197,8 +199,19 @@ def fmt(x, spec=".1f"):
     return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
-def summarize(path: Path):
-    recs = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+def load_records(paths):
+    """Records from results files; a workload measured in a later file replaces its records from
+    earlier ones (a re-measurement, e.g. with a longer run)."""
+    recs = []
+    for path in paths:
+        new = [json.loads(l) for l in Path(path).read_text().splitlines() if l.strip()]
+        redone = {r["workload"] for r in new}
+        recs = [r for r in recs if r["workload"] not in redone] + new
+    return recs
+
+
+def summarize(paths):
+    recs = load_records(paths)
     by = {}
     for r in recs:
         by.setdefault((r["workload"], r["mode"], r["blocking"]), []).append(r)
@@ -222,10 +235,9 @@ def summarize(path: Path):
             shares = mean_shares(runs)
             top = sorted(shares, key=shares.get, reverse=True)[:5]
             sds = [100 * sd([r["self"].get(fn, 0.0) for r in runs]) for fn in top]
-            bias = None
-            if ref and shares:
-                keys = set(ref) | set(shares)
-                bias = 100 * 0.5 * sum(abs(ref.get(k, 0) - shares.get(k, 0)) for k in keys)
+            bias = tv(ref, shares)
+            # Noise floor of that distance: the same configuration's even runs vs odd runs.
+            floor = tv(mean_shares(runs[0::2]), mean_shares(runs[1::2])) if len(runs) >= 2 else None
             rows.append({
                 "workload": name, "kind": kinds[name][0], "origin": kinds[name][1],
                 "mode": mode, "blocking": blocking, "runs": len(runs),
@@ -236,9 +248,18 @@ def summarize(path: Path):
                 "top_sd_mean": statistics.mean(sds) if sds and not any(map(math.isnan, sds)) else None,
                 "top_sd_max": max(sds) if sds and not any(map(math.isnan, sds)) else None,
                 "tv_vs_ref": bias,
+                "tv_floor": floor,
                 "load_median": statistics.median([r["load1"] for r in runs]),
             })
     return rows
+
+
+def tv(a, b):
+    """Total-variation distance between two share maps, in percentage points."""
+    if not a or not b:
+        return None
+    keys = set(a) | set(b)
+    return 100 * 0.5 * sum(abs(a.get(k, 0) - b.get(k, 0)) for k in keys)
 
 
 def mean_shares(runs):
@@ -251,8 +272,9 @@ def mean_shares(runs):
 
 def table(rows):
     head = ("| workload | kind | mode | blocking | error rate % median (max) | recorded samples "
-            "(median) | overhead × | top-5 self-share sd, pp mean (max) | distance to wall+blocking, pp | load |")
-    lines = [head, "|" + "---|" * 10]
+            "(median) | overhead × | top-5 self-share sd, pp mean (max) | distance to wall+blocking, pp "
+            "| even vs odd runs, pp | load |")
+    lines = [head, "|" + "---|" * 11]
     for r in rows:
         kind = ("call-heavy" if r["kind"] == "call" else "C-heavy") + (
             " (pyperformance)" if r["origin"] == "pyperformance" else "")
@@ -260,7 +282,7 @@ def table(rows):
             f"| {r['workload']} | {kind} | {r['mode']} | {'on' if r['blocking'] else 'off'} | "
             f"{fmt(r['err_median'])} ({fmt(r['err_max'])}) | {fmt(r['samples_median'], '.0f')} | "
             f"{fmt(r['overhead'], '.2f')} | {fmt(r['top_sd_mean'], '.2f')} ({fmt(r['top_sd_max'], '.2f')}) | "
-            f"{fmt(r['tv_vs_ref'])} | {fmt(r['load_median'], '.2f')} |")
+            f"{fmt(r['tv_vs_ref'])} | {fmt(r['tv_floor'])} | {fmt(r['load_median'], '.1f')} |")
     return "\n".join(lines)
 
 
@@ -270,8 +292,9 @@ def aggregate_table(rows):
     for r in rows:
         groups.setdefault((r["kind"], r["mode"], r["blocking"]), []).append(r)
     lines = ["| code | mode | blocking | error rate % (median of workloads; range) | recorded samples "
-             "(median) | overhead × (median; max) | top-5 sd pp (median) | distance to wall+blocking pp (median; max) |",
-             "|" + "---|" * 8]
+             "(median) | overhead × (median; max) | top-5 sd pp (median) | distance to wall+blocking pp (median; max) "
+             "| even vs odd runs pp (median) |",
+             "|" + "---|" * 9]
 
     def med(xs):
         xs = [x for x in xs if x is not None]
@@ -297,7 +320,8 @@ def aggregate_table(rows):
                 f"{fmt(med([r['samples_median'] for r in g]), '.0f')} | "
                 f"{fmt(med([r['overhead'] for r in g]), '.2f')}; {fmt(mx([r['overhead'] for r in g]), '.2f')} | "
                 f"{fmt(med([r['top_sd_mean'] for r in g]), '.2f')} | "
-                f"{fmt(med([r['tv_vs_ref'] for r in g]))}; {fmt(mx([r['tv_vs_ref'] for r in g]))} |")
+                f"{fmt(med([r['tv_vs_ref'] for r in g]))}; {fmt(mx([r['tv_vs_ref'] for r in g]))} | "
+                f"{fmt(med([r['tv_floor'] for r in g]))} |")
     return "\n".join(lines)
 
 
@@ -315,13 +339,15 @@ def main():
     ap.add_argument("--cpu-blocking-runs", type=int, default=1,
                     help="runs of cpu+blocking per workload (it records no samples at all on "
                     "CPython 3.15, so one run per workload shows it; default 1)")
-    ap.add_argument("--table", metavar="RESULTS", help="print the tables from a results file and exit")
+    ap.add_argument("--table", metavar="RESULTS", nargs="+",
+                    help="print the tables from results files and exit (a workload in a later "
+                    "file replaces its records from earlier ones)")
     args = ap.parse_args()
     if shutil.which("flock") is None:
         sys.exit("measure-sampling: needs flock(1) (util-linux) to hold the profiler lock")
     if not args.table:
         measure(args)
-    rows = summarize(Path(args.table or args.out))
+    rows = summarize(args.table or [args.out])
     print(aggregate_table(rows))
     print()
     print(table(rows))
