@@ -38,7 +38,10 @@ fn cpu_mode_with_blocking_is_a_config_error_naming_the_line_before_anything_runs
     let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(err.contains("cpublock.toml:5:12:"), "{err}");
     assert!(err.contains("0 samples"), "{err}");
-    assert!(err.contains("mode = \\\"gil\\\"") || err.contains("mode = \"gil\""), "{err}");
+    assert!(
+        err.contains("mode = \\\"gil\\\"") || err.contains("mode = \"gil\""),
+        "{err}"
+    );
     assert!(!d.path().join("res").exists(), "nothing may run");
 }
 
@@ -89,7 +92,11 @@ fn default_settings_sample_call_heavy_code_below_the_default_max_error_rate() {
     for r in &records {
         assert_eq!(r.sampler.mode, Mode::Gil);
         assert!(r.sampler.blocking);
-        assert!(r.command.iter().any(|a| a == "--blocking"), "{:?}", r.command);
+        assert!(
+            r.command.iter().any(|a| a == "--blocking"),
+            "{:?}",
+            r.command
+        );
         assert!(r.samples > 0, "blocking in gil mode records samples: {r:?}");
         errs.push(r.error_rate_pct.expect("the trailer has an error rate"));
     }

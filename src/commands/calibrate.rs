@@ -88,7 +88,10 @@ pub fn sampler_recommendation(
 ) -> String {
     let pct = |e: Option<f64>| e.map_or_else(|| "unknown".to_string(), |e| format!("{e:.1}%"));
     if let Some((alt_s, alt_err)) = alt {
-        let (c, a) = (current_err.unwrap_or(f64::INFINITY), alt_err.unwrap_or(f64::INFINITY));
+        let (c, a) = (
+            current_err.unwrap_or(f64::INFINITY),
+            alt_err.unwrap_or(f64::INFINITY),
+        );
         // Prefer blocking unless it is clearly worse: without it, failed reads are uneven over
         // functions (biased shares) even when their rate looks acceptable.
         let pick_alt = if alt_s.blocking {
@@ -416,20 +419,35 @@ mod tests {
         let gil_b = sampler(Mode::Gil, true);
         // Call-heavy code: 41% without blocking, 1.4% with it.
         let r = sampler_recommendation(&cpu, Some(41.0), Some((&gil_b, Some(1.4))), 5.0);
-        assert!(r.contains("use [sampler] mode = \"gil\", blocking = true"), "{r}");
+        assert!(
+            r.contains("use [sampler] mode = \"gil\", blocking = true"),
+            "{r}"
+        );
         // Already blocking, and unblocked is not better: keep.
         let gil = sampler(Mode::Gil, false);
         let r = sampler_recommendation(&gil_b, Some(1.5), Some((&gil, Some(3.0))), 5.0);
-        assert!(r.contains("keep [sampler] mode = \"gil\", blocking = true"), "{r}");
+        assert!(
+            r.contains("keep [sampler] mode = \"gil\", blocking = true"),
+            "{r}"
+        );
         // C-heavy code where both are low: blocking is still preferred (unbiased shares).
         let r = sampler_recommendation(&gil, Some(1.0), Some((&gil_b, Some(1.3))), 5.0);
-        assert!(r.contains("use [sampler] mode = \"gil\", blocking = true"), "{r}");
+        assert!(
+            r.contains("use [sampler] mode = \"gil\", blocking = true"),
+            "{r}"
+        );
         // Both high: the machine is blamed.
         let r = sampler_recommendation(&gil_b, Some(12.0), Some((&gil, Some(30.0))), 5.0);
-        assert!(r.contains("keep") && r.contains("machine is probably busy"), "{r}");
+        assert!(
+            r.contains("keep") && r.contains("machine is probably busy"),
+            "{r}"
+        );
         // Without a comparison: a high rate without blocking points at blocking.
         let r = sampler_recommendation(&cpu, Some(41.0), None, 5.0);
-        assert!(r.contains("use [sampler] mode = \"gil\", blocking = true"), "{r}");
+        assert!(
+            r.contains("use [sampler] mode = \"gil\", blocking = true"),
+            "{r}"
+        );
         assert!(r.contains("--compare-sampler"), "{r}");
         let r = sampler_recommendation(&gil_b, Some(1.0), None, 5.0);
         assert!(r.contains("measured protocol"), "{r}");

@@ -244,6 +244,8 @@ mod tests {
         let (detail, fix) = protocol_advice(Some(12.0), Some(30.0), 5.0).unwrap_err();
         assert!(detail.contains("12.0%"), "{detail}");
         assert!(fix.contains("quieter machine"), "{fix}");
-        assert!(protocol_advice(None, None, 5.0).unwrap().contains("unknown"));
+        assert!(protocol_advice(None, None, 5.0)
+            .unwrap()
+            .contains("unknown"));
     }
 }

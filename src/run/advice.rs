@@ -106,7 +106,9 @@ fn high_error_rate(cx: &RunContext, s: &SamplerSettings) -> String {
         }
     );
     if let Some(b) = busy {
-        text.push_str(&format!("; the machine was also busy ({b}), which raises error rates further"));
+        text.push_str(&format!(
+            "; the machine was also busy ({b}), which raises error rates further"
+        ));
     }
     text
 }
@@ -212,7 +214,10 @@ mod tests {
     fn a_high_error_rate_with_blocking_blames_machine_load() {
         let s = sampler(Mode::Gil, true);
         let a = advice(&HIGH, &cx(&s, 3.0, Some(7.5))).unwrap();
-        assert!(a.contains("machine was busy (load average 7.5 on 2 cores)"), "{a}");
+        assert!(
+            a.contains("machine was busy (load average 7.5 on 2 cores)"),
+            "{a}"
+        );
         assert!(a.contains("max_error_rate"), "{a}");
         let a = advice(&HIGH, &cx(&s, 3.0, None)).unwrap();
         assert!(a.contains("quieter machine"), "{a}");

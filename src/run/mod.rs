@@ -756,7 +756,11 @@ const SMOKE_LOOP: &str = "import time\n\nclass Node:\n    def __init__(self, v):
 /// mode and blocking at 1 kHz: can this machine sample a child process with these settings, and
 /// at what error rate? Used by `tachygate doctor`.
 pub fn smoke_test(python: &Interpreter, dir: &Path, sampler: &SamplerSettings) -> SmokeTest {
-    let tag = format!("{}{}", sampler.mode, if sampler.blocking { "-blocking" } else { "" });
+    let tag = format!(
+        "{}{}",
+        sampler.mode,
+        if sampler.blocking { "-blocking" } else { "" }
+    );
     let script = dir.join("tachygate_doctor_loop.py");
     let profile = dir.join(format!("doctor-{tag}.bin"));
     if let Err(e) = std::fs::write(&script, SMOKE_LOOP) {

@@ -68,13 +68,18 @@ fn blocking_defaults_per_mode_and_an_explicit_value_wins() {
     }
     let s = load(&format!("{MIN}[sampler]\nblocking = false\n")).unwrap();
     assert_eq!((s.sampler.mode, s.sampler.blocking), (Mode::Gil, false));
-    let s = load(&format!("{MIN}[sampler]\nmode = \"cpu\"\nblocking = false\n")).unwrap();
+    let s = load(&format!(
+        "{MIN}[sampler]\nmode = \"cpu\"\nblocking = false\n"
+    ))
+    .unwrap();
     assert_eq!((s.sampler.mode, s.sampler.blocking), (Mode::Cpu, false));
 }
 
 #[test]
 fn cpu_with_blocking_is_refused_with_the_reason_and_the_fix() {
-    let e = err(&format!("{MIN}[sampler]\nmode = \"cpu\"\nblocking = true\n"));
+    let e = err(&format!(
+        "{MIN}[sampler]\nmode = \"cpu\"\nblocking = true\n"
+    ));
     assert!(e.starts_with("/proj/scenarios/demo.toml:5:12: "), "{e}");
     assert!(e.contains("0 samples"), "{e}");
     assert!(e.contains("mode = \"gil\""), "{e}");
