@@ -205,7 +205,7 @@ fn mismatched_captures_are_refused_unless_allowed() {
         .assert()
         .code(2)
         .stdout(predicate::str::contains(
-            "mode: baseline cpu, candidate wall",
+            "mode: baseline gil, candidate wall",
         ))
         .stdout(predicate::str::contains(
             "rate: baseline 1000 Hz, candidate 10000 Hz",

@@ -29,6 +29,8 @@ fn every_bundled_workload_runs_and_is_deterministic() {
         "sorting.py",
         "thread_pool.py",
         "asyncio_pipeline.py",
+        "warehouse.py",
+        "stack_vm.py",
     ] {
         let a = run(&py, script, "");
         assert!(a.status.success(), "{script}: {a:?}");
@@ -38,7 +40,7 @@ fn every_bundled_workload_runs_and_is_deterministic() {
         let slow = run(
             &py,
             script,
-            "tokenize,encode_documents,resolve_collisions,sort_records,render_page,parse_message",
+            "tokenize,encode_documents,resolve_collisions,sort_records,render_page,parse_message,distance_to,step,take,remaining,assign,op_load,push,op_add,op_mul",
         );
         assert!(slow.status.success(), "{script}: {slow:?}");
         assert_eq!(

@@ -66,7 +66,9 @@ fn list_json_has_settings_and_fingerprints() {
     let arr = v.as_array().unwrap();
     assert!(arr.len() >= 4);
     for s in arr {
-        assert_eq!(s["sampler"]["mode"], "cpu");
+        // Gating scenarios sample without bias: the default gil + blocking (docs/sampling-protocol.md).
+        assert_eq!(s["sampler"]["mode"], "gil");
+        assert_eq!(s["sampler"]["blocking"], true);
         assert_eq!(s["run"]["repeats"], 5);
         assert_eq!(s["fingerprint"].as_str().unwrap().len(), 64);
         assert!(s["tags"].as_array().unwrap().contains(&"gate".into()));

@@ -18,6 +18,7 @@ use crate::cli::Global;
 use crate::compare::stats::{mean_sd, median, t_quantile, variance_components};
 use crate::compare::{compare_sets, default_min_effect, Metric, Verdict};
 use crate::run::{self, RunOptions, TerminalProgress};
+use crate::scenario::{Mode, SamplerSettings, Scenario};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -53,8 +54,105 @@ pub struct Args {
     /// Results directory [default: .tachygate/results/calibrate-<scenario>-<UTC time>].
     #[arg(long, value_name = "DIR")]
     pub results: Option<PathBuf>,
+    /// Also make 3 runs with the other sampler setting (blocking toggled; `mode = "cpu"` is
+    /// tried as `gil` with blocking, since cpu records nothing with blocking) and say which
+    /// to use, from the error rates (docs/sampling-protocol.md).
+    #[arg(long)]
+    pub compare_sampler: bool,
     #[command(flatten)]
     pub gate: GateArgs,
+}
+
+/// Runs made with the alternative sampler setting by `--compare-sampler`.
+const COMPARE_RUNS: u32 = 3;
+
+/// The sampler setting `--compare-sampler` tries against `s`.
+pub fn alternative_sampler(s: &SamplerSettings) -> SamplerSettings {
+    let mut alt = s.clone();
+    if s.blocking {
+        alt.blocking = false;
+    } else {
+        alt.blocking = true;
+        if s.mode == Mode::Cpu {
+            alt.mode = Mode::Gil;
+        }
+    }
+    alt
+}
+
+fn sampler_label(s: &SamplerSettings) -> String {
+    format!(
+        "mode = \"{}\", blocking = {}",
+        s.mode,
+        if s.blocking { "true" } else { "false" }
+    )
+}
+
+/// Which sampler setting to use, from the median error rates of the scenario's runs and
+/// (optionally) of runs with the alternative setting. One line for the user.
+pub fn sampler_recommendation(
+    current: &SamplerSettings,
+    current_err: Option<f64>,
+    alt: Option<(&SamplerSettings, Option<f64>)>,
+    limit: f64,
+) -> String {
+    let pct = |e: Option<f64>| e.map_or_else(|| "unknown".to_string(), |e| format!("{e:.1}%"));
+    if let Some((alt_s, alt_err)) = alt {
+        let (c, a) = (
+            current_err.unwrap_or(f64::INFINITY),
+            alt_err.unwrap_or(f64::INFINITY),
+        );
+        // Prefer blocking unless it is clearly worse: without it, failed reads are uneven over
+        // functions (biased shares) even when their rate looks acceptable.
+        let pick_alt = if alt_s.blocking {
+            a <= limit && (a <= c + 1.0 || c > limit)
+        } else {
+            c > limit && a + 1.0 < c
+        };
+        let (pick, pick_err) = if pick_alt {
+            (alt_s, alt_err)
+        } else {
+            (current, current_err)
+        };
+        let verdict = if pick_alt {
+            format!("use [sampler] {}", sampler_label(pick))
+        } else {
+            format!("keep [sampler] {}", sampler_label(pick))
+        };
+        let mut line = format!(
+            "sampler: error rate {} with {} vs {} with {}; {verdict}",
+            pct(current_err),
+            sampler_label(current),
+            pct(alt_err),
+            sampler_label(alt_s)
+        );
+        if pick_err.is_some_and(|e| e > limit) {
+            line.push_str(&format!(
+                " (still above max_error_rate {limit}%: the machine is probably busy; calibrate on a quieter one)"
+            ));
+        }
+        return line;
+    }
+    let base = format!(
+        "sampler: median error rate {} with {}",
+        pct(current_err),
+        sampler_label(current)
+    );
+    match (current.blocking, current_err) {
+        (true, Some(e)) if e > limit => format!("{base}, above max_error_rate {limit}% even with blocking: the machine is probably busy; calibrate on a quieter machine"),
+        (true, _) => format!("{base}: the measured protocol (docs/sampling-protocol.md)"),
+        (false, Some(e)) if e > limit => format!("{base}, above max_error_rate {limit}%: call-heavy code is read unreliably without blocking; use [sampler] {} (run again with --compare-sampler to measure both)", sampler_label(&alternative_sampler(current))),
+        (false, _) => format!("{base}: low here, but without blocking failed reads are uneven across functions on call-heavy code; --compare-sampler measures [sampler] {}", sampler_label(&alternative_sampler(current))),
+    }
+}
+
+fn median_error_rate(runs: &run::ScenarioRuns) -> Option<f64> {
+    let errs: Vec<f64> = runs
+        .records
+        .iter()
+        .filter_map(|(r, _)| r.error_rate_pct)
+        .collect();
+    median(&errs)
 }
 
 /// Smallest true shift detected with probability [`POWER`] by a two-sided test at `alpha`
@@ -89,6 +187,36 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             selected.len()
         )));
     };
+    let dir = args.results.clone().unwrap_or_else(|| {
+        run::default_results_dir(Some(&format!(
+            "calibrate-{}-{}",
+            scenario.name,
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        )))
+    });
+    if let Some(p) = &args.python {
+        crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+    }
+    let interrupt = Arc::new(AtomicBool::new(false));
+    let runs_now = args.baseline.is_none() && args.from.is_empty();
+    if runs_now || args.compare_sampler {
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(sig, Arc::clone(&interrupt))
+                .context("installing the SIGINT/SIGTERM handler")?;
+        }
+    }
+    let execute = |s: &Scenario, dir: PathBuf, repeats: u32| {
+        let mut opts = RunOptions::new(dir);
+        opts.python = args.python.clone();
+        opts.repeats = Some(repeats);
+        opts.interrupt = Some(Arc::clone(&interrupt));
+        let progress = TerminalProgress::new(super::run::verbosity(g));
+        run::run_scenarios(std::slice::from_ref(s), &opts, &progress)
+            .context("writing the results directory")
+    };
+    // Every attempt's record (healthy or not), for the sampler recommendation: a scenario whose
+    // runs all fail the error-rate check still gets told what to change.
+    let mut records: Vec<run::ScenarioRuns> = Vec::new();
     let all = if let Some(path) = &args.baseline {
         let set = SampleSet::load(path).map_err(|e| usage(e.to_string()))?;
         if set.scenario != scenario.name {
@@ -100,40 +228,23 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             )));
         }
         Some(set)
-    } else if args.from.is_empty() {
-        if let Some(p) = &args.python {
-            crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
-        }
-        let dir = args.results.clone().unwrap_or_else(|| {
-            run::default_results_dir(Some(&format!(
-                "calibrate-{}-{}",
-                scenario.name,
-                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-            )))
-        });
-        let interrupt = Arc::new(AtomicBool::new(false));
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::flag::register(sig, Arc::clone(&interrupt))
-                .context("installing the SIGINT/SIGTERM handler")?;
-        }
-        let mut opts = RunOptions::new(dir);
-        opts.python = args.python.clone();
-        opts.repeats = Some(args.runs);
-        opts.interrupt = Some(interrupt);
-        let progress = TerminalProgress::new(super::run::verbosity(g));
-        let summary = run::run_scenarios(std::slice::from_ref(scenario), &opts, &progress)
-            .context("writing the results directory")?;
+    } else if runs_now {
+        let summary = execute(scenario, dir.clone(), args.runs)?;
         if summary.interrupted {
             return Ok(super::run::INTERRUPTED);
         }
-        built_set(&summary.scenarios, scenario)?
+        let set = built_set(&summary.scenarios, scenario)?;
+        records.extend(summary.scenarios);
+        set
     } else {
         // One session per results directory.
         let mut merged: Option<SampleSet> = None;
         for dir in &args.from {
             let runs =
                 run::load_results(std::slice::from_ref(dir)).map_err(|e| usage(e.to_string()))?;
-            let Some(set) = built_set(&runs, scenario)? else {
+            let set = built_set(&runs, scenario)?;
+            records.extend(runs);
+            let Some(set) = set else {
                 continue;
             };
             match &mut merged {
@@ -148,6 +259,34 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         }
         merged
     };
+    if let Some(sr) = records.iter().find(|r| r.scenario == scenario.name) {
+        let sampler_used = sr
+            .records
+            .first()
+            .map(|(r, _)| r.sampler.clone())
+            .unwrap_or_else(|| scenario.sampler.clone());
+        let alt = if args.compare_sampler {
+            let mut other = scenario.clone();
+            other.sampler = alternative_sampler(&sampler_used);
+            let summary = execute(&other, dir.join("compare-sampler"), COMPARE_RUNS)?;
+            if summary.interrupted {
+                return Ok(super::run::INTERRUPTED);
+            }
+            let err = summary.scenarios.first().and_then(median_error_rate);
+            Some((other.sampler, err))
+        } else {
+            None
+        };
+        println!(
+            "{}",
+            sampler_recommendation(
+                &sampler_used,
+                median_error_rate(sr),
+                alt.as_ref().map(|(s, e)| (s, *e)),
+                scenario.run.max_error_rate_pct,
+            )
+        );
+    }
     let Some(all) = all.filter(|s| s.runs.len() >= 4) else {
         eprintln!(
             "tachygate: {}: fewer than 4 usable runs; cannot calibrate",
@@ -413,6 +552,65 @@ fn print_session_components(all: &SampleSet, rows: &[(String, f64, f64, f64)], a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sampler(mode: Mode, blocking: bool) -> SamplerSettings {
+        SamplerSettings {
+            mode,
+            blocking,
+            ..SamplerSettings::default()
+        }
+    }
+
+    #[test]
+    fn the_alternative_toggles_blocking_and_never_pairs_cpu_with_it() {
+        let a = alternative_sampler(&sampler(Mode::Cpu, false));
+        assert_eq!((a.mode, a.blocking), (Mode::Gil, true));
+        let a = alternative_sampler(&sampler(Mode::Wall, false));
+        assert_eq!((a.mode, a.blocking), (Mode::Wall, true));
+        let a = alternative_sampler(&sampler(Mode::Gil, true));
+        assert_eq!((a.mode, a.blocking), (Mode::Gil, false));
+    }
+
+    #[test]
+    fn the_recommendation_follows_the_measured_error_rates() {
+        let cpu = sampler(Mode::Cpu, false);
+        let gil_b = sampler(Mode::Gil, true);
+        // Call-heavy code: 41% without blocking, 1.4% with it.
+        let r = sampler_recommendation(&cpu, Some(41.0), Some((&gil_b, Some(1.4))), 5.0);
+        assert!(
+            r.contains("use [sampler] mode = \"gil\", blocking = true"),
+            "{r}"
+        );
+        // Already blocking, and unblocked is not better: keep.
+        let gil = sampler(Mode::Gil, false);
+        let r = sampler_recommendation(&gil_b, Some(1.5), Some((&gil, Some(3.0))), 5.0);
+        assert!(
+            r.contains("keep [sampler] mode = \"gil\", blocking = true"),
+            "{r}"
+        );
+        // C-heavy code where both are low: blocking is still preferred (unbiased shares).
+        let r = sampler_recommendation(&gil, Some(1.0), Some((&gil_b, Some(1.3))), 5.0);
+        assert!(
+            r.contains("use [sampler] mode = \"gil\", blocking = true"),
+            "{r}"
+        );
+        // Both high: the machine is blamed.
+        let r = sampler_recommendation(&gil_b, Some(12.0), Some((&gil, Some(30.0))), 5.0);
+        assert!(
+            r.contains("keep") && r.contains("machine is probably busy"),
+            "{r}"
+        );
+        // Without a comparison: a high rate without blocking points at blocking.
+        let r = sampler_recommendation(&cpu, Some(41.0), None, 5.0);
+        assert!(
+            r.contains("use [sampler] mode = \"gil\", blocking = true"),
+            "{r}"
+        );
+        assert!(r.contains("--compare-sampler"), "{r}");
+        let r = sampler_recommendation(&gil_b, Some(1.0), None, 5.0);
+        assert!(r.contains("measured protocol"), "{r}");
+    }
+
 
     #[test]
     fn detectable_shift_shrinks_with_runs_and_matches_formula() {

@@ -5,6 +5,7 @@ use super::exit;
 use crate::cli::Global;
 use crate::python::{self, Interpreter};
 use crate::run::{self, SmokeTest};
+use crate::scenario::{RunSettings, SamplerSettings};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -31,6 +32,12 @@ impl Report {
         if !self.quiet {
             println!("OK    {what}: {}", detail.as_ref());
         }
+    }
+
+    /// Not a failure (the machine can profile), but something the user should act on.
+    fn warn(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
+        println!("WARN  {what}: {}", detail.as_ref());
+        println!("      fix: {}", fix.as_ref());
     }
 
     fn fail(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
@@ -88,20 +95,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             }
             check_ptrace(&mut r);
             match tempfile::tempdir() {
-                Ok(dir) => match run::smoke_test(&py, dir.path()) {
-                    SmokeTest::Ok(h) => r.ok(
-                        "sample a child",
-                        format!("profiled a 0.3 s loop: {} samples", h.samples),
-                    ),
-                    SmokeTest::PermissionDenied(m) => {
-                        r.fail("sample a child", "permission denied", m)
-                    }
-                    SmokeTest::Failed(m) => r.fail(
-                        "sample a child",
-                        m,
-                        "run `tachygate run -v` on a scenario and read the run's .stderr file",
-                    ),
-                },
+                Ok(dir) => check_sampling(&mut r, &py, dir.path()),
                 Err(e) => r.fail(
                     "sample a child",
                     format!("no temporary directory: {e}"),
@@ -141,6 +135,72 @@ fn short_reason(e: &python::PythonError) -> String {
         }
         python::PythonError::Launch { source, .. } => format!("cannot run it ({source})"),
         python::PythonError::NotFound => "not found".into(),
+    }
+}
+
+/// Samples a call-heavy loop at the default settings (gil + blocking) and, for comparison,
+/// without blocking, and says which to use: the measured protocol (docs/sampling-protocol.md)
+/// on this machine.
+fn check_sampling(r: &mut Report, py: &Interpreter, dir: &Path) {
+    let default = SamplerSettings::default();
+    let health = match run::smoke_test(py, dir, &default) {
+        SmokeTest::Ok(h) => h,
+        SmokeTest::PermissionDenied(m) => return r.fail("sample a child", "permission denied", m),
+        SmokeTest::Failed(m) => {
+            return r.fail(
+                "sample a child",
+                format!("with the default settings (mode = \"{}\", blocking = true): {m}", default.mode),
+                "run `tachygate run -v` on a scenario and read the run's .stderr file; if only blocking fails, grant ptrace (it stops the process for each sample): ".to_string() + run::permission_fix(),
+            )
+        }
+    };
+    let err = health.error_rate_pct;
+    let pct = |e: Option<f64>| e.map_or_else(|| "unknown".to_string(), |e| format!("{e:.1}%"));
+    r.ok(
+        "sample a child",
+        format!(
+            "profiled a 0.8 s call-heavy loop at the defaults (mode = \"{}\", blocking = true, 1 kHz): {} samples, error rate {}",
+            default.mode,
+            health.samples,
+            pct(err)
+        ),
+    );
+    let unblocked = SamplerSettings {
+        blocking: false,
+        ..default.clone()
+    };
+    let without = match run::smoke_test(py, dir, &unblocked) {
+        SmokeTest::Ok(h) => h.error_rate_pct,
+        _ => None,
+    };
+    let limit = RunSettings::default().max_error_rate_pct;
+    match protocol_advice(err, without, limit) {
+        Ok(detail) => r.ok("sampling protocol", detail),
+        Err((detail, fix)) => r.warn("sampling protocol", detail, fix),
+    }
+}
+
+/// What doctor says about the two error rates (with and without blocking): `Ok(detail)` when
+/// the defaults are fine here, `Err((detail, fix))` when they are not.
+fn protocol_advice(
+    with_blocking: Option<f64>,
+    without: Option<f64>,
+    limit: f64,
+) -> Result<String, (String, String)> {
+    let pct = |e: Option<f64>| e.map_or_else(|| "unknown".to_string(), |e| format!("{e:.1}%"));
+    match with_blocking {
+        Some(e) if e > limit => Err((
+            format!(
+                "the default settings failed {e:.1}% of sampling attempts (max_error_rate default {limit}%; without blocking: {})",
+                pct(without)
+            ),
+            "the machine is probably busy: profile on a quieter machine (no parallel builds or tests); if it stays high, set `max_error_rate` in [run] from `tachygate calibrate`".to_string(),
+        )),
+        _ => Ok(format!(
+            "keep the default [sampler] settings (gil + blocking): error rate {} with blocking vs {} without on call-heavy code (docs/sampling-protocol.md)",
+            pct(with_blocking),
+            pct(without)
+        )),
     }
 }
 
@@ -198,4 +258,22 @@ fn effective_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("Uid:"))?;
     line.split_whitespace().nth(2)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_advice_keeps_the_defaults_unless_even_blocking_fails_often() {
+        let ok = protocol_advice(Some(1.2), Some(41.0), 5.0).unwrap();
+        assert!(ok.contains("keep the default"), "{ok}");
+        assert!(ok.contains("1.2% with blocking vs 41.0% without"), "{ok}");
+        let (detail, fix) = protocol_advice(Some(12.0), Some(30.0), 5.0).unwrap_err();
+        assert!(detail.contains("12.0%"), "{detail}");
+        assert!(fix.contains("quieter machine"), "{fix}");
+        assert!(protocol_advice(None, None, 5.0)
+            .unwrap()
+            .contains("unknown"));
+    }
 }

@@ -144,12 +144,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                 .iter()
                 .filter(|(r, _)| !r.outcome.is_ok())
                 .map(move |(r, _)| {
-                    format!(
-                        "{} run {}: {}",
-                        s.scenario,
-                        r.index + 1,
-                        run::describe(&r.outcome)
-                    )
+                    format!("{} run {}: {}", s.scenario, r.index + 1, run::explain(r))
                 })
         })
         .collect();

@@ -149,7 +149,7 @@ mod tests {
         assert_eq!(
             c.refusals,
             vec![
-                "mode: baseline cpu, candidate wall",
+                "mode: baseline gil, candidate wall",
                 "rate: baseline 1000 Hz, candidate 10000 Hz",
                 "gc: baseline on, candidate off",
                 "python: baseline 3.15.2, candidate 3.16.0",

@@ -1451,14 +1451,14 @@ mod tests {
         let e = compare_sets(&b, &wall, &GateSettings::default(), &Default::default())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("mode: baseline cpu, candidate wall"), "{e}");
+        assert!(e.contains("mode: baseline gil, candidate wall"), "{e}");
         assert!(e.contains("--allow-mismatch"), "{e}");
         let opts = CompareOptions {
             allow_mismatch: true,
             ..Default::default()
         };
         let c = compare_sets(&b, &wall, &GateSettings::default(), &opts).unwrap();
-        assert!(c.warnings.iter().any(|w| w.contains("mode: baseline cpu")));
+        assert!(c.warnings.iter().any(|w| w.contains("mode: baseline gil")));
 
         let mut one = set(&BASE);
         one.runs.truncate(1);

@@ -15,6 +15,7 @@
 //! run's files are deleted. A directory therefore only ever holds complete
 //! `run-<k>.{bin,json}` pairs (plus records of failed runs, which have no profile).
 
+mod advice;
 mod env;
 mod health;
 mod prepare;
@@ -23,6 +24,7 @@ mod progress;
 mod record;
 mod results;
 
+pub use advice::{advice, explain, load_average, RunContext};
 pub use env::{
     git_state, machine_class_override, normalise_cpu, slug, Host, MachineClass, MACHINE_CLASS_ENV,
 };
@@ -33,7 +35,7 @@ pub use record::*;
 pub use results::{load_results, ResultsManifest, ScenarioRuns, MANIFEST};
 
 use crate::python::{Interpreter, PythonError};
-use crate::scenario::{Scenario, Shard, Target};
+use crate::scenario::{SamplerSettings, Scenario, Shard, Target};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -331,6 +333,7 @@ impl Shared<'_> {
                     gaps: None,
                     started: now,
                     ended: now,
+                    load_avg: load_average(),
                 };
                 let path = dir.join(run_file(0, "json"));
                 crate::fsutil::write_json_atomic(&path, &record).map_err(io_err(&path))?;
@@ -379,8 +382,17 @@ impl Shared<'_> {
                 if let Some(tmp) = &a.profile_tmp {
                     let _ = std::fs::remove_file(tmp);
                 }
+                let cx = RunContext {
+                    sampler: &s.sampler,
+                    wall_time_s: a.wall_time_s,
+                    load_avg: load_average(),
+                    cores: self.host.cores,
+                };
+                let why = advice(&outcome, &cx)
+                    .map(|a| format!(" ({a})"))
+                    .unwrap_or_default();
                 self.progress.message(&format!(
-                    "{} run {}/{} attempt {attempts}: {} - retrying",
+                    "{} run {}/{} attempt {attempts}: {}{why} - retrying",
                     s.name,
                     k + 1,
                     repeats,
@@ -426,6 +438,7 @@ impl Shared<'_> {
                 gaps: a.health.as_ref().and_then(|h| h.gaps),
                 started: a.started,
                 ended: a.ended,
+                load_avg: load_average(),
             };
             let path = dir.join(format!("{stem}.json"));
             crate::fsutil::write_json_atomic(&path, &record).map_err(io_err(&path))?;
@@ -789,17 +802,28 @@ pub enum SmokeTest {
     Failed(String),
 }
 
-/// Profiles a 0.3 s busy loop with `python` (in `dir`, which must exist): can this machine
-/// sample a child process at all? Used by `tachygate doctor`.
-pub fn smoke_test(python: &Interpreter, dir: &Path) -> SmokeTest {
+/// A call-heavy pure-Python loop (small methods calling small methods, like pyperformance's
+/// richards or an OO simulation): the kind of code whose sampling fails without `--blocking`.
+const SMOKE_LOOP: &str = "import time\n\nclass Node:\n    def __init__(self, v):\n        self.v = v\n    def value(self):\n        return self.v\n    def step(self, other):\n        return self.value() + other.value()\n\ndef walk(nodes):\n    t = 0\n    for a, b in zip(nodes, nodes[1:]):\n        t += a.step(b)\n    return t\n\nnodes = [Node(i) for i in range(200)]\nt = time.perf_counter()\nwhile time.perf_counter() - t < 0.8:\n    walk(nodes)\n";
+
+/// Profiles a 0.8 s call-heavy loop with `python` (in `dir`, which must exist) using `sampler`'s
+/// mode and blocking at 1 kHz: can this machine sample a child process with these settings, and
+/// at what error rate? Used by `tachygate doctor`.
+pub fn smoke_test(python: &Interpreter, dir: &Path, sampler: &SamplerSettings) -> SmokeTest {
+    let tag = format!(
+        "{}{}",
+        sampler.mode,
+        if sampler.blocking { "-blocking" } else { "" }
+    );
     let script = dir.join("tachygate_doctor_loop.py");
-    let profile = dir.join("doctor.bin");
-    let code =
-        "import time\nt = time.perf_counter()\nwhile time.perf_counter() - t < 0.3:\n    pass\n";
-    if let Err(e) = std::fs::write(&script, code) {
+    let profile = dir.join(format!("doctor-{tag}.bin"));
+    if let Err(e) = std::fs::write(&script, SMOKE_LOOP) {
         return SmokeTest::Failed(format!("cannot write {}: {e}", script.display()));
     }
-    let (out_path, err_path) = (dir.join("doctor.stdout"), dir.join("doctor.stderr"));
+    let (out_path, err_path) = (
+        dir.join(format!("doctor-{tag}.stdout")),
+        dir.join(format!("doctor-{tag}.stderr")),
+    );
     let files =
         std::fs::File::create(&out_path).and_then(|o| Ok((o, std::fs::File::create(&err_path)?)));
     let (stdout, stderr) = match files {
@@ -812,7 +836,8 @@ pub fn smoke_test(python: &Interpreter, dir: &Path) -> SmokeTest {
     command
         .args(["-m", "profiling.sampling", "run", "--binary", "-o"])
         .arg(&profile)
-        .args(["-r", "1khz", "--mode", "cpu"])
+        .args(["-r", "1khz", "--mode", sampler.mode.as_str()])
+        .args(sampler.blocking.then_some("--blocking"))
         .arg(&script)
         .current_dir(dir);
     let launched = process::run(process::Launch {
@@ -828,7 +853,13 @@ pub fn smoke_test(python: &Interpreter, dir: &Path) -> SmokeTest {
         Err(e) => SmokeTest::Failed(format!("cannot launch {}: {e}", python.path.display())),
         Ok((process::Ended::Exited(status), _)) if status.success() && profile.is_file() => {
             match profile_health(&profile) {
-                Ok(h) if h.samples > 0 => SmokeTest::Ok(h),
+                Ok(mut h) if h.samples > 0 => {
+                    if h.error_rate_pct.is_none() {
+                        let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+                        h.error_rate_pct = error_rate_from_stdout(&out);
+                    }
+                    SmokeTest::Ok(h)
+                }
                 Ok(_) => SmokeTest::Failed("the profile has no samples".into()),
                 Err(e) => SmokeTest::Failed(e.to_string()),
             }

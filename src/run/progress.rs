@@ -2,7 +2,7 @@
 //! (indicatif bars on a terminal, one plain line per run otherwise) and tests use
 //! [`NoProgress`].
 
-use super::{describe, RunRecord, ScenarioRuns};
+use super::{RunRecord, ScenarioRuns};
 use crate::scenario::Scenario;
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -81,7 +81,7 @@ fn run_line(r: &RunRecord) -> String {
                 .unwrap_or_default();
             format!("ok {} samples{err}, {:.1} s", r.samples, r.wall_time_s)
         }
-        other => format!("FAILED {} ({:.1} s)", describe(other), r.wall_time_s),
+        _ => format!("FAILED {} ({:.1} s)", super::explain(r), r.wall_time_s),
     }
 }
 

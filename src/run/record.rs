@@ -111,4 +111,8 @@ pub struct RunRecord {
     pub gaps: Option<GapStats>,
     pub started: chrono::DateTime<chrono::Utc>,
     pub ended: chrono::DateTime<chrono::Utc>,
+    /// 1-minute load average when the run ended: a busy machine raises error rates and gaps,
+    /// and the failure messages say so. Absent in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_avg: Option<f64>,
 }

@@ -168,6 +168,7 @@ mod tests {
             gaps: None,
             started: t,
             ended: t,
+            load_avg: None,
         }
     }
 

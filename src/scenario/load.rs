@@ -559,7 +559,7 @@ pub fn parse_rate(v: &toml::Value) -> Result<u64, String> {
 fn convert_sampler(cx: &Ctx, s: Option<&RawSampler>) -> Result<SamplerSettings, ScenarioError> {
     let d = SamplerSettings::default();
     let Some(s) = s else { return Ok(d) };
-    let mode = s.mode.unwrap_or(d.mode);
+    let mode = s.mode.as_ref().map(|m| *m.get_ref()).unwrap_or(d.mode);
     let rate_hz = match &s.rate {
         None => d.rate_hz,
         Some(r) => parse_rate(r.get_ref()).map_err(|m| cx.at(r, m))?,
@@ -594,10 +594,19 @@ fn convert_sampler(cx: &Ctx, s: Option<&RawSampler>) -> Result<SamplerSettings, 
         native: flag(&s.native, d.native),
         gc: flag(&s.gc, d.gc),
         opcodes: s.opcodes.unwrap_or(d.opcodes),
-        blocking: s.blocking.unwrap_or(d.blocking),
+        blocking: s
+            .blocking
+            .as_ref()
+            .map(|b| *b.get_ref())
+            .unwrap_or_else(|| SamplerSettings::default_blocking(mode)),
         async_aware: flag(&s.async_aware, d.async_aware),
         async_mode: s.async_mode.as_ref().map(|m| *m.get_ref()),
     };
+    if let Some(b) = s.blocking.as_ref().filter(|b| *b.get_ref()) {
+        if mode == Mode::Cpu {
+            return Err(cx.at(b, CPU_BLOCKING));
+        }
+    }
     if let Some(m) = &s.async_mode {
         if !sampler.async_aware {
             return Err(cx.at(m, "`async_mode` requires `async_aware = true` (the profiler rejects --async-mode without --async-aware)"));
@@ -627,6 +636,9 @@ fn convert_sampler(cx: &Ctx, s: Option<&RawSampler>) -> Result<SamplerSettings, 
     }
     Ok(sampler)
 }
+
+/// Why `mode = "cpu"` with `blocking = true` is refused, and what to do instead.
+pub const CPU_BLOCKING: &str = "`blocking = true` with `mode = \"cpu\"` records nothing: CPython 3.15's profiler stops the process for each sample, so the thread is never on a CPU when it is read and the profile has 0 samples (its \"Captured N samples\" line counts attempts, not samples); use `mode = \"gil\"` (the default: samples while the thread runs Python code, like cpu for Python code) or `mode = \"wall\"` with `blocking = true`, or keep `mode = \"cpu\"` and remove `blocking` (expect high error rates on call-heavy code, see docs/sampling-protocol.md)";
 
 fn convert_run(cx: &Ctx, r: Option<&RawRun>) -> Result<RunSettings, ScenarioError> {
     let d = RunSettings::default();

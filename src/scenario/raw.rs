@@ -49,14 +49,14 @@ pub(crate) struct RawPrepare {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSampler {
-    pub mode: Option<crate::scenario::Mode>,
+    pub mode: Option<Spanned<crate::scenario::Mode>>,
     pub rate: Option<Spanned<toml::Value>>,
     pub duration: Option<Spanned<toml::Value>>,
     pub all_threads: Option<Spanned<bool>>,
     pub native: Option<Spanned<bool>>,
     pub gc: Option<Spanned<bool>>,
     pub opcodes: Option<bool>,
-    pub blocking: Option<bool>,
+    pub blocking: Option<Spanned<bool>>,
     pub async_aware: Option<Spanned<bool>>,
     pub async_mode: Option<Spanned<crate::scenario::AsyncMode>>,
 }

@@ -45,6 +45,48 @@ fn minimal_scenario_gets_every_default() {
 }
 
 #[test]
+fn the_default_sampler_is_gil_with_blocking() {
+    // docs/sampling-protocol.md: the only measured setting that samples call-heavy pure Python
+    // without bias at a low error rate and keeps the 1-point gate default.
+    let s = load(MIN).unwrap();
+    assert_eq!(s.sampler.mode, Mode::Gil);
+    assert!(s.sampler.blocking);
+    assert_eq!(s.sampler.rate_hz, 1000);
+    assert_eq!(s.run.max_error_rate_pct, 5.0);
+}
+
+#[test]
+fn blocking_defaults_per_mode_and_an_explicit_value_wins() {
+    for (mode, blocking) in [
+        ("gil", true),
+        ("wall", true),
+        ("cpu", false),
+        ("exception", false),
+    ] {
+        let s = load(&format!("{MIN}[sampler]\nmode = \"{mode}\"\n")).unwrap();
+        assert_eq!(s.sampler.blocking, blocking, "{mode}");
+    }
+    let s = load(&format!("{MIN}[sampler]\nblocking = false\n")).unwrap();
+    assert_eq!((s.sampler.mode, s.sampler.blocking), (Mode::Gil, false));
+    let s = load(&format!(
+        "{MIN}[sampler]\nmode = \"cpu\"\nblocking = false\n"
+    ))
+    .unwrap();
+    assert_eq!((s.sampler.mode, s.sampler.blocking), (Mode::Cpu, false));
+}
+
+#[test]
+fn cpu_with_blocking_is_refused_with_the_reason_and_the_fix() {
+    let e = err(&format!(
+        "{MIN}[sampler]\nmode = \"cpu\"\nblocking = true\n"
+    ));
+    assert!(e.starts_with("/proj/scenarios/demo.toml:5:12: "), "{e}");
+    assert!(e.contains("0 samples"), "{e}");
+    assert!(e.contains("mode = \"gil\""), "{e}");
+    assert!(e.contains("remove `blocking`"), "{e}");
+}
+
+#[test]
 fn full_scenario_resolves_paths_against_the_scenario_file() {
     let s = load(
         r#"
@@ -244,7 +286,17 @@ fn syntax_errors_and_semantic_errors_report_line_and_column() {
         (
             &format!("{MIN}[sampler]\nasync_aware = true\n"),
             "4:15",
-            "mode = \"cpu\"",
+            "mode = \"gil\"",
+        ),
+        (
+            &format!("{MIN}[sampler]\nmode = \"cpu\"\nblocking = true\n"),
+            "5:12",
+            "records nothing",
+        ),
+        (
+            &format!("{MIN}[sampler]\nblocking = true\nmode = \"cpu\"\n"),
+            "4:12",
+            "use `mode = \"gil\"`",
         ),
         (
             &format!("{MIN}[sampler]\nasync_mode = \"all\"\n"),
@@ -540,7 +592,9 @@ fn the_commented_example_and_the_bundled_scenarios_are_valid() {
             "particles",
             "regex-tokenize",
             "sorting",
-            "thread-pool"
+            "stack-vm",
+            "thread-pool",
+            "warehouse"
         ]
     );
     for s in &bundled {
