@@ -85,7 +85,7 @@ patchelf --set-interpreter "$prefix/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.
     --force-rpath --set-rpath "$prefix/usr/lib/x86_64-linux-gnu" "$python"
 
 if ! check; then
-    log "the unpacked interpreter does not import profiling.sampling; see ../shared/docs/python315-on-bookworm.md"
+    log "the unpacked interpreter does not import profiling.sampling; see README.md, "Development""
     exit 1
 fi
 "$python" -c 'import sys; print(sys.version)' > "$stamp"

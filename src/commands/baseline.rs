@@ -10,7 +10,7 @@ use crate::baseline::{baseline_path, legacy_baseline_path, sample_set_from_runs,
 use crate::cli::Global;
 use crate::run::{self, RunOptions, TerminalProgress};
 use anyhow::Context;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -178,6 +178,17 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("creating {}", dir.display()))?;
+                }
+                let mut to_write = to_write;
+                // Baselines are committed and read on other machines: an interpreter inside
+                // the project is recorded relative to the project, not as this machine's path.
+                if let Some(root) = std::fs::canonicalize(&args.dir)
+                    .ok()
+                    .and_then(|d| d.parent().map(Path::to_path_buf))
+                {
+                    if let Ok(rel) = to_write.environment.python_path.strip_prefix(&root) {
+                        to_write.environment.python_path = rel.to_path_buf();
+                    }
                 }
                 to_write.save(&path)?;
                 if legacy_same_class {

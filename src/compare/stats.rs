@@ -4,7 +4,7 @@
 //! Why Welch on per-run shares: samples inside one run are strongly autocorrelated (lag-1
 //! 0.6-0.97 measured) and their dispersion depends on machine load, so a pooled binomial over
 //! all samples is wrong in both directions (0% power at cpu 1 kHz, 33-63% false alarms at
-//! 10 kHz / wall, `/work/shared/docs/sampling-noise.md`). Runs are the independent unit; their
+//! 10 kHz / wall, docs/sampling-noise.md). Runs are the independent unit; their
 //! spread is measured, not derived. Welch does not assume equal variances, which matters
 //! because baseline and candidate are often recorded under different load.
 //!
