@@ -31,6 +31,7 @@ fn record(scenario: &str, index: u32) -> RunRecord {
         samples: 1000,
         error_rate_pct: Some(1.0),
         gaps: None,
+        load_avg: None,
         started: t,
         ended: t,
     }
