@@ -164,7 +164,7 @@ const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 /// Hash of a word slice: two independent Fx lanes over 8-byte words (half the latency of one
 /// chain), folded with the length.
 #[inline]
-fn hash_words(key: &[u32]) -> u64 {
+pub fn hash_words(key: &[u32]) -> u64 {
     let mut a: u64 = key.len() as u64;
     let mut b: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut pairs = key.chunks_exact(4);
