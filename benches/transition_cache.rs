@@ -1,6 +1,7 @@
-//! Transition-cache benchmark: the decoder's hand-written open-addressing `SliceMap` against
-//! `hashbrown::HashTable` holding the same entries (key span in one arena, value inline), hashed
-//! with the decoder's two-lane word hash and with `rustc-hash`'s FxHasher over the key bytes.
+//! Transition-cache benchmark: the hand-written open-addressing table the decoder used to have
+//! (`HandMap`, below) against `hashbrown::HashTable` holding the same entries (key span in one
+//! arena, value inline; the decoder's `SliceMap` now), hashed with the decoder's two-lane word
+//! hash and with `rustc-hash`'s FxHasher.
 //!
 //! Keys and the lookup stream mimic the benchmark profile's records: ~9,000 distinct keys of
 //! 3-9 words (previous stack, encoding + length, record bytes), looked up 4,000,000 times,
@@ -14,6 +15,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tachygate::profile::stack_tree::{hash_words, SliceMap};
 
+#[inline]
+fn same_words(a: &[u32], b: &[u32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(true, |eq, (x, y)| eq & (x == y))
+}
+
+
 fn best_of(n: usize, mut f: impl FnMut() -> u64) -> (Duration, u64) {
     let mut best = Duration::MAX;
     let mut out = 0;
@@ -24,6 +31,101 @@ fn best_of(n: usize, mut f: impl FnMut() -> u64) -> (Duration, u64) {
     }
     (best, out)
 }
+
+#[allow(dead_code)]
+/// The hand-written open-addressing table the decoder used before (kept here for comparison).
+/// cache: a lookup is one slot load (full hash and value inline) and one key comparison,
+/// instead of a slot, then key span, key and value loads, which are dependent misses.
+struct HandMap {
+    /// Per slot: (full hash, key start in `arena`, key length + 1 (0 = empty), value).
+    slots: Vec<(u64, u32, u32, u32)>,
+    shift: u32,
+    len: usize,
+    arena: Vec<u32>,
+}
+
+impl Default for HandMap {
+    fn default() -> Self {
+        HandMap::new()
+    }
+}
+
+impl HandMap {
+    const INITIAL_BITS: u32 = 10;
+
+    fn new() -> Self {
+        HandMap {
+            slots: vec![(0, 0, 0, 0); 1 << Self::INITIAL_BITS],
+            shift: 64 - Self::INITIAL_BITS,
+            len: 0,
+            arena: Vec::new(),
+        }
+    }
+
+
+
+
+    #[inline]
+    fn find(&self, h: u64, key: &[u32]) -> Result<u32, usize> {
+        let mask = self.slots.len() - 1;
+        let mut i = (h >> self.shift) as usize;
+        loop {
+            let (sh, start, len1, value) = self.slots[i];
+            if len1 == 0 {
+                return Err(i);
+            }
+            if sh == h && len1 as usize == key.len() + 1 {
+                let start = start as usize;
+                let k = self.arena.get(start..start + key.len()).unwrap_or(&[]);
+                if same_words(k, key) {
+                    return Ok(value);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The value stored for `key`.
+    #[inline]
+    fn get(&self, key: &[u32]) -> Option<u32> {
+        self.find(hash_words(key), key).ok()
+    }
+
+    /// Stores `value` for `key` unless the key is present (the first value stays). Keys longer
+    /// than `u32::MAX - 1` words, or an arena beyond `u32` offsets, are not stored.
+    fn insert(&mut self, key: &[u32], value: u32) {
+        let h = hash_words(key);
+        let (Ok(start), Ok(len1)) = (
+            u32::try_from(self.arena.len()),
+            u32::try_from(key.len() + 1),
+        ) else {
+            return;
+        };
+        if let Err(i) = self.find(h, key) {
+            self.slots[i] = (h, start, len1, value);
+            self.arena.extend_from_slice(key);
+            self.len += 1;
+            if self.len * 2 > self.slots.len() {
+                self.grow();
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let bits = 64 - self.shift + 1;
+        self.shift = 64 - bits;
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0, 0); 1 << bits]);
+        let mask = self.slots.len() - 1;
+        for s in old.into_iter().filter(|s| s.2 != 0) {
+            let mut i = (s.0 >> self.shift) as usize;
+            while self.slots[i].2 != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+}
+
 
 /// `hashbrown::HashTable` with the decoder's layout: (hash, key start, key length, value).
 struct TableMap<H: Fn(&[u32]) -> u64> {
@@ -107,8 +209,8 @@ fn main() {
         })
         .collect();
 
-    let mut hand = SliceMap::new();
-    let mut hb = TableMap::new(hash_words);
+    let mut hand = HandMap::new();
+    let mut hb = SliceMap::new();
     let mut hb_fx = TableMap::new(fx_bytes);
     for (i, k) in keys.iter().enumerate() {
         hand.insert(k, i as u32);
@@ -124,7 +226,7 @@ fn main() {
     assert!(a == b && b == c, "the maps disagree");
     let ns = |t: Duration| t.as_nanos() as f64 / lookups as f64;
     println!("{lookups} lookups, {distinct} keys, best of {runs}:");
-    println!("  hand-written SliceMap           {:6.1} ns/lookup", ns(t_hand));
+    println!("  hand-written open addressing    {:6.1} ns/lookup", ns(t_hand));
     println!("  hashbrown + two-lane word hash  {:6.1} ns/lookup", ns(t_hb));
     println!("  hashbrown + rustc-hash FxHasher {:6.1} ns/lookup", ns(t_fx));
 }

@@ -14,6 +14,7 @@ use super::stack_tree::{StackTree, ROOT};
 use super::{Profile, ProfileError};
 use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
+use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
 
 /// One output line: `text` without the count.
@@ -192,12 +193,13 @@ pub fn collapse_stacks(profile: &Profile) -> Result<Collapsed, ProfileError> {
         thread_rank[*i as usize] = r as u32;
     }
     match rank_stacks(&parts, &stacks) {
-        Some(text_rank) => lines.sort_unstable_by(|a, b| {
-            // Equal (count, thread, text) means identical lines, so an unstable sort is exact.
-            b.count
-                .cmp(&a.count)
-                .then(thread_rank[a.thread as usize].cmp(&thread_rank[b.thread as usize]))
-                .then(text_rank[a.stack as usize].cmp(&text_rank[b.stack as usize]))
+        // Equal (count, thread, text) means identical lines, so the order among them is moot.
+        Some(text_rank) => lines.sort_by_cached_key(|l| {
+            (
+                std::cmp::Reverse(l.count),
+                thread_rank[l.thread as usize],
+                text_rank[l.stack as usize],
+            )
         }),
         None => {
             // A frame text holds a `;`: compare rendered lines (rare; costs their text).
@@ -339,17 +341,27 @@ fn rank_stacks(parts: &Parts, stacks: &StackTree) -> Option<Vec<u32>> {
     if parts.text.contains(';') {
         return None;
     }
-    // Text id per part: parts sorted by text, equal texts share an id.
-    let mut order: Vec<u32> = (0..parts.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| parts.get(a).cmp(parts.get(b)));
+    // Text id per part: equal texts share an id. Sorting by (text hash, text) groups them
+    // while comparing strings only on equal hashes.
+    let hash = |p: u32| {
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        h.write(parts.get(p).as_bytes());
+        h.finish()
+    };
+    let mut order: Vec<(u64, u32)> = (0..parts.len() as u32).map(|p| (hash(p), p)).collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| parts.get(a.1).cmp(parts.get(b.1)))
+    });
     let mut text_id = vec![0u32; parts.len()];
     let mut distinct = 0u32;
-    for (k, &p) in order.iter().enumerate() {
-        if k > 0 && parts.get(order[k - 1]) != parts.get(p) {
+    for (k, &(h, p)) in order.iter().enumerate() {
+        if k > 0 && (order[k - 1].0 != h || parts.get(order[k - 1].1) != parts.get(p)) {
             distinct += 1;
         }
         text_id[p as usize] = distinct;
     }
+    drop(order);
     if distinct as usize + 1 >= parts.len() {
         // Every part renders differently: the stacks are their own text tree.
         return Some(rank_texts(stacks, |p| parts.get(p).as_bytes()));
@@ -432,16 +444,38 @@ impl Collapsed {
 
     /// Writes the lines as `replay --collapsed` does: `<text> <count>\n`.
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let tids: Vec<String> = self.threads.iter().map(|t| format!("tid:{t}")).collect();
+        // Lines come in text order within each count, so consecutive lines mostly share a
+        // prefix: keep the previous line's stack (root first) and its rendered text, and
+        // render only the frames below the deepest node they share.
+        let mut path: Vec<u32> = Vec::with_capacity(256);
+        let mut ends: Vec<usize> = Vec::with_capacity(256);
+        let mut text: Vec<u8> = Vec::with_capacity(1 << 12);
         let mut chain: Vec<u32> = Vec::with_capacity(256);
+        let mut digits = [0u8; 20];
         for l in &self.lines {
-            write!(out, "tid:{}", self.threads[l.thread as usize])?;
             chain.clear();
-            chain.extend(self.stacks.frames(l.stack));
-            for &p in chain.iter().rev() {
-                out.write_all(b";")?;
-                out.write_all(self.parts.get(p).as_bytes())?;
+            let mut n = l.stack;
+            let mut d = self.stacks.depth(n);
+            while n != ROOT && path.get(d - 1) != Some(&n) {
+                chain.push(n);
+                n = self.stacks.parent(n);
+                d -= 1;
             }
-            writeln!(out, " {}", l.count)?;
+            path.truncate(d);
+            ends.truncate(d);
+            text.truncate(ends.last().copied().unwrap_or(0));
+            for &c in chain.iter().rev() {
+                text.push(b';');
+                text.extend_from_slice(self.parts.get(self.stacks.frame(c)).as_bytes());
+                path.push(c);
+                ends.push(text.len());
+            }
+            out.write_all(tids[l.thread as usize].as_bytes())?;
+            out.write_all(&text)?;
+            out.write_all(b" ")?;
+            out.write_all(decimal(u64::from(l.count), &mut digits))?;
+            out.write_all(b"\n")?;
         }
         Ok(())
     }
@@ -465,6 +499,19 @@ impl Collapsed {
                 count: u64::from(l.count),
             })
             .collect()
+    }
+}
+
+/// `n` in decimal, in the tail of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
     }
 }
 
