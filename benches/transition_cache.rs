@@ -20,7 +20,6 @@ fn same_words(a: &[u32], b: &[u32]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(true, |eq, (x, y)| eq & (x == y))
 }
 
-
 fn best_of(n: usize, mut f: impl FnMut() -> u64) -> (Duration, u64) {
     let mut best = Duration::MAX;
     let mut out = 0;
@@ -61,9 +60,6 @@ impl HandMap {
             arena: Vec::new(),
         }
     }
-
-
-
 
     #[inline]
     fn find(&self, h: u64, key: &[u32]) -> Result<u32, usize> {
@@ -125,7 +121,6 @@ impl HandMap {
         }
     }
 }
-
 
 /// `hashbrown::HashTable` with the decoder's layout: (hash, key start, key length, value).
 struct TableMap<H: Fn(&[u32]) -> u64> {
@@ -226,7 +221,16 @@ fn main() {
     assert!(a == b && b == c, "the maps disagree");
     let ns = |t: Duration| t.as_nanos() as f64 / lookups as f64;
     println!("{lookups} lookups, {distinct} keys, best of {runs}:");
-    println!("  hand-written open addressing    {:6.1} ns/lookup", ns(t_hand));
-    println!("  hashbrown + two-lane word hash  {:6.1} ns/lookup", ns(t_hb));
-    println!("  hashbrown + rustc-hash FxHasher {:6.1} ns/lookup", ns(t_fx));
+    println!(
+        "  hand-written open addressing    {:6.1} ns/lookup",
+        ns(t_hand)
+    );
+    println!(
+        "  hashbrown + two-lane word hash  {:6.1} ns/lookup",
+        ns(t_hb)
+    );
+    println!(
+        "  hashbrown + rustc-hash FxHasher {:6.1} ns/lookup",
+        ns(t_fx)
+    );
 }

@@ -140,7 +140,9 @@ fn parts_of(profile: &Profile) -> (Vec<u32>, Parts) {
             }
             // Frames and strings come from a file of at most 4 GiB... but their rendering can
             // be longer; a profile whose parts exceed u32 offsets is not a real one.
-            parts.ends.push(u32::try_from(parts.text.len()).unwrap_or(u32::MAX));
+            parts
+                .ends
+                .push(u32::try_from(parts.text.len()).unwrap_or(u32::MAX));
             prev = Some(k);
         }
         cmap[i as usize] = (parts.ends.len() - 1) as u32;
@@ -209,8 +211,7 @@ pub fn collapse_stacks(profile: &Profile) -> Result<Collapsed, ProfileError> {
                 threads,
                 lines,
             };
-            let mut keyed: Vec<(String, Line)> =
-                c.lines.iter().map(|&l| (c.text(&l), l)).collect();
+            let mut keyed: Vec<(String, Line)> = c.lines.iter().map(|&l| (c.text(&l), l)).collect();
             keyed.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
             return Ok(Collapsed {
                 lines: keyed.into_iter().map(|(_, l)| l).collect(),
@@ -285,12 +286,10 @@ fn count_by_thread_and_stack(
                 }
                 (*slot - 1) as usize
             }
-            None => {
-                *index.entry((t as u32, sid)).or_insert_with(|| {
-                    lines.push(new_line);
-                    (lines.len() - 1) as u32
-                }) as usize
-            }
+            None => *index.entry((t as u32, sid)).or_insert_with(|| {
+                lines.push(new_line);
+                (lines.len() - 1) as u32
+            }) as usize,
         };
         lines[e].count = lines[e].count.saturating_add(1);
         last = Some((thread_id, stack_id, e));
@@ -405,8 +404,12 @@ fn rank_texts<'a>(texts: &StackTree, seg: impl Fn(u32) -> &'a [u8]) -> Vec<u32> 
     let has_children = |p: u32| start[p as usize] != start[p as usize + 1];
     // Key of an entry: the child's segment, then `;` if the entry stands for its subtree.
     let cmp = |a: &(u32, bool), b: &(u32, bool)| -> Ordering {
-        let ka = seg(texts.frame(a.0)).iter().chain(if a.1 { &b";"[..] } else { &[] });
-        let kb = seg(texts.frame(b.0)).iter().chain(if b.1 { &b";"[..] } else { &[] });
+        let ka = seg(texts.frame(a.0))
+            .iter()
+            .chain(if a.1 { &b";"[..] } else { &[] });
+        let kb = seg(texts.frame(b.0))
+            .iter()
+            .chain(if b.1 { &b";"[..] } else { &[] });
         ka.cmp(kb)
     };
     let mut rank = vec![u32::MAX; n];
@@ -541,17 +544,27 @@ mod tests {
     fn render(parts: &Parts, stacks: &StackTree, node: u32) -> String {
         let mut f: Vec<u32> = stacks.frames(node).collect();
         f.reverse();
-        f.iter().map(|&p| parts.get(p)).collect::<Vec<_>>().join(";")
+        f.iter()
+            .map(|&p| parts.get(p))
+            .collect::<Vec<_>>()
+            .join(";")
     }
 
     #[test]
     fn stack_ranks_follow_the_byte_order_of_the_rendered_texts() {
         // Prefix relations around `;` (0x3b): `!` sorts before it, `z` and `é` after; two
         // parts render alike (same basename, different files), one is empty.
-        let texts = ["a", "a!", "ab", "a:f:1", "a:f:12", "x.py:g:3", "x.py:g:3", "", "é"];
+        let texts = [
+            "a", "a!", "ab", "a:f:1", "a:f:12", "x.py:g:3", "x.py:g:3", "", "é",
+        ];
         for unique in [false, true] {
             let texts: Vec<&str> = if unique {
-                texts.iter().copied().filter(|t| !t.is_empty()).take(6).collect()
+                texts
+                    .iter()
+                    .copied()
+                    .filter(|t| !t.is_empty())
+                    .take(6)
+                    .collect()
             } else {
                 texts.to_vec()
             };
@@ -569,7 +582,10 @@ mod tests {
             let rank = rank_stacks(&parts, &stacks).unwrap();
             let mut by_rank = nodes.clone();
             by_rank.sort_by_key(|&n| rank[n as usize]);
-            let got: Vec<String> = by_rank.iter().map(|&n| render(&parts, &stacks, n)).collect();
+            let got: Vec<String> = by_rank
+                .iter()
+                .map(|&n| render(&parts, &stacks, n))
+                .collect();
             let mut want = got.clone();
             want.sort();
             assert_eq!(got, want, "unique texts: {unique}");

@@ -5,8 +5,8 @@
 
 use super::cursor::Cursor;
 use super::error::{ProfileError, Region};
-use super::stack_tree::{SliceMap, StackTree, ROOT};
 use super::header::{Compression, HEADER_SIZE};
+use super::stack_tree::{SliceMap, StackTree, ROOT};
 use super::Profile;
 use std::collections::HashMap;
 
@@ -753,7 +753,6 @@ impl<'p> SampleReader<'p> {
         self.decoded += 1;
         Ok(Some((slot, status)))
     }
-
 }
 
 /// Length of a non-REPEAT record's body (the counts and frame indices after the status byte),

@@ -139,15 +139,17 @@ fn zstd_stream_larger_than_the_window_decodes_like_raw() {
 #[test]
 fn a_large_zstd_file_opened_from_disk_streams_its_region_and_decodes_like_in_memory() {
     // Pseudo-random stacks over 200 frames: the compressed region exceeds STREAM_REGION_MIN.
-    let mut b = Builder::default();
-    b.frames = (0..200)
-        .map(|i| FrameSpec {
-            filename: 0,
-            funcname: 1 + (i % 2),
-            lineno: i as i32,
-            opcode: 255,
-        })
-        .collect();
+    let mut b = Builder {
+        frames: (0..200)
+            .map(|i| FrameSpec {
+                filename: 0,
+                funcname: 1 + (i % 2),
+                lineno: i as i32,
+                opcode: 255,
+            })
+            .collect(),
+        ..Builder::default()
+    };
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     for i in 0..6_000u64 {
         let frames: Vec<u32> = (0..30)
