@@ -114,10 +114,11 @@ fn parts_of(profile: &Profile) -> (Vec<u32>, Parts) {
         .collect();
     drop(by_text);
     let frames = profile.frames();
+    // (file, line, function) packed in one integer: cheaper to sort than a tuple.
     let key = |i: u32| {
         let f = &frames[i as usize];
-        let c = |s: u32| canon.get(s as usize).copied().unwrap_or(u32::MAX);
-        (c(f.filename), replay_lineno(f.lineno), c(f.funcname))
+        let c = |s: u32| u128::from(canon.get(s as usize).copied().unwrap_or(u32::MAX));
+        c(f.filename) << 64 | u128::from(replay_lineno(f.lineno) as u32) << 32 | c(f.funcname)
     };
     let mut order: Vec<u32> = (0..frames.len() as u32)
         .filter(|&i| !profile.is_profiler_frame(i))
@@ -404,13 +405,15 @@ fn rank_texts<'a>(texts: &StackTree, seg: impl Fn(u32) -> &'a [u8]) -> Vec<u32> 
     let has_children = |p: u32| start[p as usize] != start[p as usize + 1];
     // Key of an entry: the child's segment, then `;` if the entry stands for its subtree.
     let cmp = |a: &(u32, bool), b: &(u32, bool)| -> Ordering {
-        let ka = seg(texts.frame(a.0))
-            .iter()
-            .chain(if a.1 { &b";"[..] } else { &[] });
-        let kb = seg(texts.frame(b.0))
-            .iter()
-            .chain(if b.1 { &b";"[..] } else { &[] });
-        ka.cmp(kb)
+        let (sa, sb) = (seg(texts.frame(a.0)), seg(texts.frame(b.0)));
+        let n = sa.len().min(sb.len());
+        // One memcmp for the common length; then the rest of the longer text, or the `;`.
+        sa[..n].cmp(&sb[..n]).then_with(|| {
+            let semi = |sub: bool| if sub { &b";"[..] } else { &[][..] };
+            let ta = sa[n..].iter().chain(semi(a.1));
+            let tb = sb[n..].iter().chain(semi(b.1));
+            ta.cmp(tb)
+        })
     };
     let mut rank = vec![u32::MAX; n];
     let mut next = 0u32;
