@@ -238,6 +238,7 @@ fn count_by_thread_and_stack(
     // bounds their memory), else a map.
     const DENSE_BUDGET: usize = 1 << 21;
     let mut threads: Vec<u64> = Vec::new();
+    let mut thread_index: FxHashMap<u64, usize> = FxHashMap::default();
     let mut dense: Vec<Vec<u32>> = Vec::new(); // per thread: stack id -> line + 1
     let mut dense_total = 0usize;
     let mut index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
@@ -253,14 +254,12 @@ fn count_by_thread_and_stack(
             }
         }
         if threads.get(t) != Some(&thread_id) {
-            t = match threads.iter().position(|&x| x == thread_id) {
-                Some(i) => i,
-                None => {
-                    threads.push(thread_id);
-                    dense.push(Vec::new());
-                    threads.len() - 1
-                }
-            };
+            // A map, not a scan: hostile files can name hundreds of thousands of threads.
+            t = *thread_index.entry(thread_id).or_insert_with(|| {
+                threads.push(thread_id);
+                dense.push(Vec::new());
+                threads.len() - 1
+            });
         }
         // Stack ids are nodes of the reader's tree: 32-bit.
         let sid = stack_id as u32;
