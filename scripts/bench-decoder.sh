@@ -1,30 +1,50 @@
 #!/usr/bin/env bash
-# Decoder benchmark: `tachygate inspect --collapsed` against CPython's `replay --collapsed` on
-# one synthetic profile of >= 1,000,000 thread-samples, in the same invocation.
+# Decoder benchmark: tachygate against CPython's `replay --collapsed`, in the same invocation,
+# on two synthetic profiles written with CPython's own BinaryWriter:
+#   low-card   scripts/gen-bench-profile.py: 1,000,000 thread-samples, ~320 distinct stacks
+#   high-card  scripts/gen-bench-highcard.py: 300,000 thread-samples, 2 threads, random walk
+#              over 400 functions (~170,000 distinct collapsed lines, ~140 MB of text)
+# For each: `inspect --collapsed` (output must equal replay's byte for byte) and the aggregate
+# path (`inspect --top`, the same `aggregate` that `check` runs), best wall time of RUNS and
+# max peak RSS of RUNS (GNU time), against one replay run; ratios are replay time / best time.
+# Then the memory rows: `inspect --top` on 100k / 1M / 5M samples drawn from one fixed set of
+# 10,000 distinct stacks (MEMORY_ROWS=0 skips them).
 #
-# Prints both wall times, the speed ratio, both peak RSS figures (from /usr/bin/time -v), and
-# fails if the two outputs differ. The reference replay takes tens of seconds and busy-uses a
-# core, so both timed runs hold the machine-wide profiler lock.
+# Replay takes tens of seconds and busy-uses a core, so every timed run holds the machine-wide
+# profiler lock. BIN=path/to/tachygate measures another build (default: cargo build --release).
 #
-# Usage: scripts/bench-decoder.sh [PYTHON] [PASSES] [THREADS]   (defaults: 250000 x 4 threads)
+# Usage: scripts/bench-decoder.sh [PYTHON] [PASSES] [THREADS]   (low-card: 250000 x 4 threads)
+# Environment: RUNS (15), HC_SAMPLES (300000), MEMORY_ROWS (1)
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 py="${1:-$root/.tachygate/python/usr/bin/python3.15}"
 passes="${2:-250000}"
 threads="${3:-4}"
+runs="${RUNS:-15}"
+hc_samples="${HC_SAMPLES:-300000}"
+memory_rows="${MEMORY_ROWS:-1}"
 lock="${TMPDIR:-/tmp}/tachygate-tests-profiler.lock"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-(cd "$root" && cargo build --release --quiet)
-bin="$root/target/release/tachygate"
+if [ -z "${BIN:-}" ]; then
+  (cd "$root" && cargo build --release --quiet)
+  bin="$root/target/release/tachygate"
+else
+  bin="$BIN"
+fi
 
-echo "generating $passes passes x $threads threads ..."
-"$py" "$root/scripts/gen-bench-profile.py" "$work/bench.bin" "$passes" "$threads"
-"$bin" inspect --json "$work/bench.bin" | grep -E '"(sample_count|thread_count|frame_count|file_size)"'
+echo "generating profiles ..."
+"$py" "$root/scripts/gen-bench-profile.py" "$work/low.bin" "$passes" "$threads"
+"$py" "$root/scripts/gen-bench-highcard.py" "$work/high.bin" "$hc_samples" 2
+if [ "$memory_rows" = 1 ]; then
+  for n in 100000 1000000 5000000; do
+    "$py" "$root/scripts/gen-bench-highcard.py" "$work/pool-$n.bin" "$n" 2 --pool 5000
+  done
+fi
 
-# Runs a command with stdout to $OUT; sets SECS (wall, from date) and RSS_KIB (GNU time).
+# Runs a command with stdout to $OUT; sets SECS (wall), CPU (user + sys) and RSS_KIB.
 run_measured() {
   local start end
   start=$(date +%s.%N)
@@ -35,34 +55,78 @@ run_measured() {
   CPU=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {print u + s}' "$work/time.txt")
 }
 
+# Best wall time (BEST, its CPU in BEST_CPU) and max RSS (MAX_RSS) of $runs runs; output in $OUT.
+best_of() {
+  "$@" > /dev/null # warm the page cache
+  BEST=""
+  MAX_RSS=0
+  for _ in $(seq "$runs"); do
+    run_measured "$@"
+    if [ -z "$BEST" ] || [ "$(echo "$SECS < $BEST" | bc -l)" = 1 ]; then BEST=$SECS; BEST_CPU=$CPU; fi
+    if [ "$RSS_KIB" -gt "$MAX_RSS" ]; then MAX_RSS=$RSS_KIB; fi
+  done
+}
+
+mib() { printf '%.1f' "$(echo "$1 / 1024" | bc -l)"; }
+
 exec 9>"$lock"
 flock 9
-# Warm the page cache, then take the best of 15 for ours: it is short, and on a shared machine
-# a single run mostly measures the neighbours.
-"$bin" inspect --collapsed "$work/bench.bin" >/dev/null
-best=""
-best_rss=0
-OUT="$work/ours.txt"
-for _ in $(seq 15); do
-  run_measured "$bin" inspect --collapsed "$work/bench.bin"
-  if [ -z "$best" ] || [ "$(echo "$SECS < $best" | bc -l)" = 1 ]; then best=$SECS; best_cpu=$CPU; fi
-  if [ "$RSS_KIB" -gt "$best_rss" ]; then best_rss=$RSS_KIB; fi
+rows=()
+for name in low high; do
+  f="$work/$name.bin"
+  lines_meta=$("$bin" inspect --json "$f" | tr -d ' ,"' | grep -E '^(sample_count|frame_count|file_size):' | tr '\n' ' ')
+  echo "$name: $lines_meta"
+  OUT="$work/$name.ours"
+  best_of "$bin" inspect --collapsed "$f"
+  c_best=$BEST c_cpu=$BEST_CPU c_rss=$MAX_RSS
+  OUT="$work/$name.top"
+  best_of "$bin" inspect --top 20 "$f"
+  t_best=$BEST t_cpu=$BEST_CPU t_rss=$MAX_RSS
+  echo "running the reference replay on $name (slow) ..."
+  OUT="$work/replay-stdout.txt"
+  run_measured "$py" -m profiling.sampling replay --collapsed -o "$work/$name.ref" "$f"
+  r_secs=$SECS r_cpu=$CPU r_rss=$RSS_KIB
+  if ! cmp -s "$work/$name.ours" "$work/$name.ref"; then
+    flock -u 9
+    echo "FAIL: $name: outputs differ" >&2
+    diff "$work/$name.ours" "$work/$name.ref" | head -5 >&2
+    exit 1
+  fi
+  n_lines=$(wc -l < "$work/$name.ours")
+  n_bytes=$(wc -c < "$work/$name.ours")
+  rows+=("| $name-card | $n_lines lines, $((n_bytes / 1000000)) MB | replay --collapsed | $(printf '%.2f' "$r_secs") s ($(printf '%.2f' "$r_cpu") s CPU) | $(mib "$r_rss") MiB | 1x |")
+  rows+=("| | | inspect --collapsed | $(printf '%.3f' "$c_best") s ($(printf '%.2f' "$c_cpu") s CPU) | $(mib "$c_rss") MiB | **$(printf '%.0f' "$(echo "$r_secs / $c_best" | bc -l)")x** |")
+  rows+=("| | | inspect --top (aggregate) | $(printf '%.3f' "$t_best") s ($(printf '%.2f' "$t_cpu") s CPU) | $(mib "$t_rss") MiB | **$(printf '%.0f' "$(echo "$r_secs / $t_best" | bc -l)")x** |")
 done
-echo "running the reference replay (slow) ..."
-OUT="$work/replay-stdout.txt"
-run_measured "$py" -m profiling.sampling replay --collapsed -o "$work/ref.txt" "$work/bench.bin"
-ref=$SECS
-ref_rss=$RSS_KIB
-ref_cpu=$CPU
+
+mem_rows=()
+if [ "$memory_rows" = 1 ]; then
+  for n in 100000 1000000 5000000; do
+    f="$work/pool-$n.bin"
+    OUT="$work/pool.top"
+    best_of "$bin" inspect --top 20 "$f"
+    t_best=$BEST t_rss=$MAX_RSS
+    OUT="$work/pool.col"
+    best_of "$bin" inspect --collapsed "$f"
+    c_rss=$MAX_RSS
+    size=$(stat -c %s "$f")
+    mem_rows+=("| $n | $((size / 1000)) KB | $(wc -l < "$work/pool.col") | $(printf '%.3f' "$t_best") s | $(mib "$t_rss") MiB | $(mib "$c_rss") MiB |")
+  done
+fi
 flock -u 9
 
-if ! cmp -s "$work/ours.txt" "$work/ref.txt"; then
-  echo "FAIL: outputs differ" >&2
-  diff "$work/ours.txt" "$work/ref.txt" | head -5 >&2
-  exit 1
+echo
+echo "outputs identical to replay --collapsed on both profiles"
+echo "wall: best of $runs (tachygate), one run (replay); peak RSS: max of $runs; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| profile | output | command | wall | peak RSS | vs replay |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+if [ "$memory_rows" = 1 ]; then
+  echo
+  echo "Fixed set of 10,000 distinct stacks (2 threads x 5,000), growing sample count:"
+  echo
+  echo "| samples | file | collapsed lines | inspect --top wall | inspect --top peak RSS | inspect --collapsed peak RSS |"
+  echo "|---|---|---|---|---|---|"
+  printf '%s\n' "${mem_rows[@]}"
 fi
-lines=$(wc -l < "$work/ours.txt")
-printf 'outputs identical (%d lines)\n' "$lines"
-printf 'tachygate inspect --collapsed: %.3f s wall (best of 15; %.2f s CPU), peak RSS %.1f MiB (max of 15)\n' "$best" "$best_cpu" "$(echo "$best_rss / 1024" | bc -l)"
-printf 'replay --collapsed:            %.3f s wall (%.2f s CPU), peak RSS %.1f MiB\n' "$ref" "$ref_cpu" "$(echo "$ref_rss / 1024" | bc -l)"
-printf 'speed ratio: %.0fx\n' "$(echo "$ref / $best" | bc -l)"

@@ -14,6 +14,7 @@ use super::stack_tree::{StackTree, ROOT};
 use super::{Profile, ProfileError};
 use rustc_hash::FxHashMap;
 use std::cmp::Ordering;
+use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
 
 /// One output line: `text` without the count.
@@ -113,10 +114,11 @@ fn parts_of(profile: &Profile) -> (Vec<u32>, Parts) {
         .collect();
     drop(by_text);
     let frames = profile.frames();
+    // (file, line, function) packed in one integer: cheaper to sort than a tuple.
     let key = |i: u32| {
         let f = &frames[i as usize];
-        let c = |s: u32| canon.get(s as usize).copied().unwrap_or(u32::MAX);
-        (c(f.filename), replay_lineno(f.lineno), c(f.funcname))
+        let c = |s: u32| u128::from(canon.get(s as usize).copied().unwrap_or(u32::MAX));
+        c(f.filename) << 64 | u128::from(replay_lineno(f.lineno) as u32) << 32 | c(f.funcname)
     };
     let mut order: Vec<u32> = (0..frames.len() as u32)
         .filter(|&i| !profile.is_profiler_frame(i))
@@ -139,7 +141,9 @@ fn parts_of(profile: &Profile) -> (Vec<u32>, Parts) {
             }
             // Frames and strings come from a file of at most 4 GiB... but their rendering can
             // be longer; a profile whose parts exceed u32 offsets is not a real one.
-            parts.ends.push(u32::try_from(parts.text.len()).unwrap_or(u32::MAX));
+            parts
+                .ends
+                .push(u32::try_from(parts.text.len()).unwrap_or(u32::MAX));
             prev = Some(k);
         }
         cmap[i as usize] = (parts.ends.len() - 1) as u32;
@@ -192,12 +196,13 @@ pub fn collapse_stacks(profile: &Profile) -> Result<Collapsed, ProfileError> {
         thread_rank[*i as usize] = r as u32;
     }
     match rank_stacks(&parts, &stacks) {
-        Some(text_rank) => lines.sort_unstable_by(|a, b| {
-            // Equal (count, thread, text) means identical lines, so an unstable sort is exact.
-            b.count
-                .cmp(&a.count)
-                .then(thread_rank[a.thread as usize].cmp(&thread_rank[b.thread as usize]))
-                .then(text_rank[a.stack as usize].cmp(&text_rank[b.stack as usize]))
+        // Equal (count, thread, text) means identical lines, so the order among them is moot.
+        Some(text_rank) => lines.sort_by_cached_key(|l| {
+            (
+                std::cmp::Reverse(l.count),
+                thread_rank[l.thread as usize],
+                text_rank[l.stack as usize],
+            )
         }),
         None => {
             // A frame text holds a `;`: compare rendered lines (rare; costs their text).
@@ -207,8 +212,7 @@ pub fn collapse_stacks(profile: &Profile) -> Result<Collapsed, ProfileError> {
                 threads,
                 lines,
             };
-            let mut keyed: Vec<(String, Line)> =
-                c.lines.iter().map(|&l| (c.text(&l), l)).collect();
+            let mut keyed: Vec<(String, Line)> = c.lines.iter().map(|&l| (c.text(&l), l)).collect();
             keyed.sort_by(|a, b| b.1.count.cmp(&a.1.count).then_with(|| a.0.cmp(&b.0)));
             return Ok(Collapsed {
                 lines: keyed.into_iter().map(|(_, l)| l).collect(),
@@ -234,6 +238,7 @@ fn count_by_thread_and_stack(
     // bounds their memory), else a map.
     const DENSE_BUDGET: usize = 1 << 21;
     let mut threads: Vec<u64> = Vec::new();
+    let mut thread_index: FxHashMap<u64, usize> = FxHashMap::default();
     let mut dense: Vec<Vec<u32>> = Vec::new(); // per thread: stack id -> line + 1
     let mut dense_total = 0usize;
     let mut index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
@@ -249,14 +254,12 @@ fn count_by_thread_and_stack(
             }
         }
         if threads.get(t) != Some(&thread_id) {
-            t = match threads.iter().position(|&x| x == thread_id) {
-                Some(i) => i,
-                None => {
-                    threads.push(thread_id);
-                    dense.push(Vec::new());
-                    threads.len() - 1
-                }
-            };
+            // A map, not a scan: hostile files can name hundreds of thousands of threads.
+            t = *thread_index.entry(thread_id).or_insert_with(|| {
+                threads.push(thread_id);
+                dense.push(Vec::new());
+                threads.len() - 1
+            });
         }
         // Stack ids are nodes of the reader's tree: 32-bit.
         let sid = stack_id as u32;
@@ -283,12 +286,10 @@ fn count_by_thread_and_stack(
                 }
                 (*slot - 1) as usize
             }
-            None => {
-                *index.entry((t as u32, sid)).or_insert_with(|| {
-                    lines.push(new_line);
-                    (lines.len() - 1) as u32
-                }) as usize
-            }
+            None => *index.entry((t as u32, sid)).or_insert_with(|| {
+                lines.push(new_line);
+                (lines.len() - 1) as u32
+            }) as usize,
         };
         lines[e].count = lines[e].count.saturating_add(1);
         last = Some((thread_id, stack_id, e));
@@ -339,17 +340,27 @@ fn rank_stacks(parts: &Parts, stacks: &StackTree) -> Option<Vec<u32>> {
     if parts.text.contains(';') {
         return None;
     }
-    // Text id per part: parts sorted by text, equal texts share an id.
-    let mut order: Vec<u32> = (0..parts.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| parts.get(a).cmp(parts.get(b)));
+    // Text id per part: equal texts share an id. Sorting by (text hash, text) groups them
+    // while comparing strings only on equal hashes.
+    let hash = |p: u32| {
+        let mut h = rustc_hash::FxBuildHasher.build_hasher();
+        h.write(parts.get(p).as_bytes());
+        h.finish()
+    };
+    let mut order: Vec<(u64, u32)> = (0..parts.len() as u32).map(|p| (hash(p), p)).collect();
+    order.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| parts.get(a.1).cmp(parts.get(b.1)))
+    });
     let mut text_id = vec![0u32; parts.len()];
     let mut distinct = 0u32;
-    for (k, &p) in order.iter().enumerate() {
-        if k > 0 && parts.get(order[k - 1]) != parts.get(p) {
+    for (k, &(h, p)) in order.iter().enumerate() {
+        if k > 0 && (order[k - 1].0 != h || parts.get(order[k - 1].1) != parts.get(p)) {
             distinct += 1;
         }
         text_id[p as usize] = distinct;
     }
+    drop(order);
     if distinct as usize + 1 >= parts.len() {
         // Every part renders differently: the stacks are their own text tree.
         return Some(rank_texts(stacks, |p| parts.get(p).as_bytes()));
@@ -393,9 +404,15 @@ fn rank_texts<'a>(texts: &StackTree, seg: impl Fn(u32) -> &'a [u8]) -> Vec<u32> 
     let has_children = |p: u32| start[p as usize] != start[p as usize + 1];
     // Key of an entry: the child's segment, then `;` if the entry stands for its subtree.
     let cmp = |a: &(u32, bool), b: &(u32, bool)| -> Ordering {
-        let ka = seg(texts.frame(a.0)).iter().chain(if a.1 { &b";"[..] } else { &[] });
-        let kb = seg(texts.frame(b.0)).iter().chain(if b.1 { &b";"[..] } else { &[] });
-        ka.cmp(kb)
+        let (sa, sb) = (seg(texts.frame(a.0)), seg(texts.frame(b.0)));
+        let n = sa.len().min(sb.len());
+        // One memcmp for the common length; then the rest of the longer text, or the `;`.
+        sa[..n].cmp(&sb[..n]).then_with(|| {
+            let semi = |sub: bool| if sub { &b";"[..] } else { &[][..] };
+            let ta = sa[n..].iter().chain(semi(a.1));
+            let tb = sb[n..].iter().chain(semi(b.1));
+            ta.cmp(tb)
+        })
     };
     let mut rank = vec![u32::MAX; n];
     let mut next = 0u32;
@@ -432,16 +449,38 @@ impl Collapsed {
 
     /// Writes the lines as `replay --collapsed` does: `<text> <count>\n`.
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let tids: Vec<String> = self.threads.iter().map(|t| format!("tid:{t}")).collect();
+        // Lines come in text order within each count, so consecutive lines mostly share a
+        // prefix: keep the previous line's stack (root first) and its rendered text, and
+        // render only the frames below the deepest node they share.
+        let mut path: Vec<u32> = Vec::with_capacity(256);
+        let mut ends: Vec<usize> = Vec::with_capacity(256);
+        let mut text: Vec<u8> = Vec::with_capacity(1 << 12);
         let mut chain: Vec<u32> = Vec::with_capacity(256);
+        let mut digits = [0u8; 20];
         for l in &self.lines {
-            write!(out, "tid:{}", self.threads[l.thread as usize])?;
             chain.clear();
-            chain.extend(self.stacks.frames(l.stack));
-            for &p in chain.iter().rev() {
-                out.write_all(b";")?;
-                out.write_all(self.parts.get(p).as_bytes())?;
+            let mut n = l.stack;
+            let mut d = self.stacks.depth(n);
+            while n != ROOT && path.get(d - 1) != Some(&n) {
+                chain.push(n);
+                n = self.stacks.parent(n);
+                d -= 1;
             }
-            writeln!(out, " {}", l.count)?;
+            path.truncate(d);
+            ends.truncate(d);
+            text.truncate(ends.last().copied().unwrap_or(0));
+            for &c in chain.iter().rev() {
+                text.push(b';');
+                text.extend_from_slice(self.parts.get(self.stacks.frame(c)).as_bytes());
+                path.push(c);
+                ends.push(text.len());
+            }
+            out.write_all(tids[l.thread as usize].as_bytes())?;
+            out.write_all(&text)?;
+            out.write_all(b" ")?;
+            out.write_all(decimal(u64::from(l.count), &mut digits))?;
+            out.write_all(b"\n")?;
         }
         Ok(())
     }
@@ -465,6 +504,19 @@ impl Collapsed {
                 count: u64::from(l.count),
             })
             .collect()
+    }
+}
+
+/// `n` in decimal, in the tail of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
     }
 }
 
@@ -494,17 +546,27 @@ mod tests {
     fn render(parts: &Parts, stacks: &StackTree, node: u32) -> String {
         let mut f: Vec<u32> = stacks.frames(node).collect();
         f.reverse();
-        f.iter().map(|&p| parts.get(p)).collect::<Vec<_>>().join(";")
+        f.iter()
+            .map(|&p| parts.get(p))
+            .collect::<Vec<_>>()
+            .join(";")
     }
 
     #[test]
     fn stack_ranks_follow_the_byte_order_of_the_rendered_texts() {
         // Prefix relations around `;` (0x3b): `!` sorts before it, `z` and `é` after; two
         // parts render alike (same basename, different files), one is empty.
-        let texts = ["a", "a!", "ab", "a:f:1", "a:f:12", "x.py:g:3", "x.py:g:3", "", "é"];
+        let texts = [
+            "a", "a!", "ab", "a:f:1", "a:f:12", "x.py:g:3", "x.py:g:3", "", "é",
+        ];
         for unique in [false, true] {
             let texts: Vec<&str> = if unique {
-                texts.iter().copied().filter(|t| !t.is_empty()).take(6).collect()
+                texts
+                    .iter()
+                    .copied()
+                    .filter(|t| !t.is_empty())
+                    .take(6)
+                    .collect()
             } else {
                 texts.to_vec()
             };
@@ -522,7 +584,10 @@ mod tests {
             let rank = rank_stacks(&parts, &stacks).unwrap();
             let mut by_rank = nodes.clone();
             by_rank.sort_by_key(|&n| rank[n as usize]);
-            let got: Vec<String> = by_rank.iter().map(|&n| render(&parts, &stacks, n)).collect();
+            let got: Vec<String> = by_rank
+                .iter()
+                .map(|&n| render(&parts, &stacks, n))
+                .collect();
             let mut want = got.clone();
             want.sort();
             assert_eq!(got, want, "unique texts: {unique}");

@@ -43,8 +43,11 @@ pub fn is_profiler_filename(filename: &str) -> bool {
 /// A decoded profile: metadata and tables in memory, samples streamed on demand.
 #[derive(Debug)]
 pub struct Profile {
-    /// Shared with the decompression thread, which reads the sample region in place.
+    /// Shared with the decompression thread, which reads the sample region in place. For
+    /// large zstd files opened from disk the sample region is not read here (see
+    /// [`Profile::open`]): it stays untouched zero pages and `file` supplies it.
     bytes: std::sync::Arc<Vec<u8>>,
+    file: Option<std::sync::Arc<std::fs::File>>,
     meta: ProfileMeta,
     strings: Vec<String>,
     frames: Vec<Frame>,
@@ -58,12 +61,22 @@ pub struct Profile {
 
 impl Profile {
     /// Reads and validates a profile file. Errors carry the path.
+    ///
+    /// A zstd sample region larger than [`STREAM_REGION_MIN`] is not read into memory: the
+    /// decompression thread streams it from the file, so memory does not grow with the number
+    /// of samples. Everything else (header, tables, trailer, footer) is read and validated here.
     pub fn open(path: &Path) -> Result<Profile, ProfileError> {
-        let bytes = std::fs::read(path).map_err(|source| ProfileError::Io {
+        let io = |source| ProfileError::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        Profile::from_bytes(bytes).map_err(|e| e.with_path(path))
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let (bytes, streamed) = read_profile_file(&file).map_err(io)?;
+        let mut p = Profile::from_bytes(bytes).map_err(|e| e.with_path(path))?;
+        if streamed {
+            p.file = Some(std::sync::Arc::new(file));
+        }
+        Ok(p)
     }
 
     /// Validates a profile held in memory.
@@ -99,6 +112,7 @@ impl Profile {
             usable,
             sample_region_end: layout.string_table_offset as usize,
             bytes: std::sync::Arc::new(bytes),
+            file: None,
             meta: layout.meta,
             strings,
             frames,
@@ -139,7 +153,11 @@ impl Profile {
         } else {
             0..0
         };
-        SampleReader::new(self, std::sync::Arc::clone(&self.bytes), range, cap)
+        let input = match &self.file {
+            Some(f) => samples::RegionInput::File(std::sync::Arc::clone(f)),
+            None => samples::RegionInput::Bytes(std::sync::Arc::clone(&self.bytes)),
+        };
+        SampleReader::new(self, input, range, cap)
     }
 
     /// Whether frame `index` is one of the profiler's own frames, which `replay` drops.
@@ -186,6 +204,56 @@ impl Profile {
     pub(crate) fn bad_string_ref(&self, frame: u32) -> Option<u32> {
         self.bad_strings.get(frame as usize).copied().flatten()
     }
+}
+
+/// Zstd sample regions at least this large are streamed from the file instead of read whole.
+/// (Smaller in unit tests, so they can build such files quickly.)
+pub const STREAM_REGION_MIN: u64 = if cfg!(test) { 64 * 1024 } else { 1 << 20 };
+
+/// The file's bytes, and whether the sample region was left out (all zeros, never written, so
+/// its pages are never touched: a large zeroed allocation costs no resident memory until used).
+/// Only a well-formed zstd header with a region of at least [`STREAM_REGION_MIN`] bytes leaves
+/// it out; anything else is read whole, and validation reports what is wrong with it.
+fn read_profile_file(file: &std::fs::File) -> std::io::Result<(Vec<u8>, bool)> {
+    use std::io::Read;
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata()?.len();
+    let mut head = [0u8; header::HEADER_SIZE as usize];
+    let region_end = if len >= header::HEADER_SIZE + STREAM_REGION_MIN {
+        file.read_exact_at(&mut head, 0)?;
+        let big = match &head[..4] {
+            b"HCAT" => Some(false),
+            b"TACH" => Some(true),
+            _ => None,
+        };
+        big.and_then(|big| {
+            let field = |at: usize, n: usize| {
+                let b = &head[at..at + n];
+                let mut v = 0u64;
+                for i in 0..n {
+                    let byte = if big { b[i] } else { b[n - 1 - i] };
+                    v = v << 8 | u64::from(byte);
+                }
+                v
+            };
+            let (string_table, compression) = (field(40, 8), field(56, 4));
+            (compression == 1
+                && string_table <= len
+                && string_table >= header::HEADER_SIZE + STREAM_REGION_MIN)
+                .then_some(string_table)
+        })
+    } else {
+        None
+    };
+    let Some(end) = region_end else {
+        let mut bytes = Vec::new();
+        (&*file).read_to_end(&mut bytes)?;
+        return Ok((bytes, false));
+    };
+    let mut bytes = vec![0u8; len as usize];
+    bytes[..head.len()].copy_from_slice(&head);
+    file.read_exact_at(&mut bytes[end as usize..], end)?;
+    Ok((bytes, true))
 }
 
 /// Statistics of the gaps between consecutive sampling passes (microseconds). Lives with the

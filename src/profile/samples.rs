@@ -5,8 +5,8 @@
 
 use super::cursor::Cursor;
 use super::error::{ProfileError, Region};
-use super::stack_tree::{SliceMap, StackTree, ROOT};
 use super::header::{Compression, HEADER_SIZE};
+use super::stack_tree::{SliceMap, StackTree, ROOT};
 use super::Profile;
 use std::collections::HashMap;
 
@@ -65,11 +65,23 @@ struct ThreadState {
     cur: u32,
 }
 
+/// Where the compressed sample region comes from.
+pub(super) enum RegionInput {
+    /// The whole file, shared with the [`Profile`] (not copied).
+    Bytes(std::sync::Arc<Vec<u8>>),
+    /// The file itself, read in `INPUT_CHUNK` pieces (large files; see [`Profile::open`]).
+    File(std::sync::Arc<std::fs::File>),
+}
+
+const INPUT_CHUNK: usize = 256 * 1024;
+
 struct ZstdSource {
     dec: zstd::stream::raw::Decoder<'static>,
-    /// The whole file (shared with the [`Profile`], not copied); the frame is
-    /// `input[in_pos..in_end]`.
-    input: std::sync::Arc<Vec<u8>>,
+    input: RegionInput,
+    /// For [`RegionInput::File`]: file bytes from offset `window_start`.
+    window: Vec<u8>,
+    window_start: usize,
+    /// The frame is the file's bytes `in_pos..in_end`.
     in_pos: usize,
     in_end: usize,
     /// File offset of the region's end, for errors.
@@ -88,7 +100,27 @@ impl ZstdSource {
             return Ok(0);
         }
         loop {
-            let rest = self.input.get(self.in_pos..self.in_end).unwrap_or(&[]);
+            let rest = match &self.input {
+                RegionInput::Bytes(b) => b.get(self.in_pos..self.in_end).unwrap_or(&[]),
+                RegionInput::File(f) => {
+                    // `in_pos` only grows, and the window is refilled from it once consumed.
+                    if self.in_pos >= self.window_start + self.window.len()
+                        && self.in_pos < self.in_end
+                    {
+                        use std::os::unix::fs::FileExt;
+                        let n = INPUT_CHUNK.min(self.in_end - self.in_pos);
+                        self.window.resize(n, 0);
+                        self.window_start = self.in_pos;
+                        f.read_exact_at(&mut self.window, self.in_pos as u64)
+                            .map_err(|e| ProfileError::Zstd {
+                                end,
+                                reason: format!("cannot read the sample region: {e}"),
+                            })?;
+                    }
+                    let from = (self.in_pos - self.window_start).min(self.window.len());
+                    &self.window[from..]
+                }
+            };
             let mut inb = InBuffer::around(rest);
             let mut outb = OutBuffer::around(&mut *out);
             let hint = self
@@ -279,7 +311,7 @@ impl<'p> SampleReader<'p> {
     /// `range` is the sample region within `bytes` (the profile's file bytes).
     pub(super) fn new(
         profile: &'p Profile,
-        bytes: std::sync::Arc<Vec<u8>>,
+        input: RegionInput,
         range: std::ops::Range<usize>,
         cap: u64,
     ) -> Result<Self, ProfileError> {
@@ -303,7 +335,9 @@ impl<'p> SampleReader<'p> {
                     in_pos: range.start,
                     in_end: range.end,
                     report_end: HEADER_SIZE + region.len() as u64,
-                    input: bytes,
+                    input,
+                    window: Vec::new(),
+                    window_start: 0,
                     done: false,
                     total_out: 0,
                     cap,
@@ -719,7 +753,6 @@ impl<'p> SampleReader<'p> {
         self.decoded += 1;
         Ok(Some((slot, status)))
     }
-
 }
 
 /// Length of a non-REPEAT record's body (the counts and frame indices after the status byte),

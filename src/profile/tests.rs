@@ -136,6 +136,66 @@ fn zstd_stream_larger_than_the_window_decodes_like_raw() {
     assert_eq!(decode(b.build()).unwrap(), raw);
 }
 
+#[test]
+fn a_large_zstd_file_opened_from_disk_streams_its_region_and_decodes_like_in_memory() {
+    // Pseudo-random stacks over 200 frames: the compressed region exceeds STREAM_REGION_MIN.
+    let mut b = Builder {
+        frames: (0..200)
+            .map(|i| FrameSpec {
+                filename: 0,
+                funcname: 1 + (i % 2),
+                lineno: i as i32,
+                opcode: 255,
+            })
+            .collect(),
+        ..Builder::default()
+    };
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..6_000u64 {
+        let frames: Vec<u32> = (0..30)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x % 200) as u32
+            })
+            .collect();
+        b.full(100 + i % 3, 1, 0, &frames);
+    }
+    b.zstd = true;
+    let bytes = b.build();
+    assert!(bytes.len() as u64 > super::STREAM_REGION_MIN + 64 + 4096);
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("big.bin");
+    std::fs::write(&path, &bytes).unwrap();
+    let read = |p: &Profile| {
+        let mut r = p.samples().unwrap();
+        let mut v = Vec::new();
+        while let Some(s) = r.next_sample() {
+            let s = s.unwrap();
+            v.push((s.thread_id, s.timestamp_us, s.stack.to_vec()));
+        }
+        v
+    };
+    let from_disk = Profile::open(&path).unwrap();
+    assert!(from_disk.file.is_some(), "the region should be streamed");
+    let in_memory = Profile::from_bytes(bytes.clone()).unwrap();
+    assert_eq!(read(&from_disk), read(&in_memory));
+    assert_eq!(read(&from_disk).len(), 6_000);
+    // A region cut short on disk is an incomplete frame, not a panic.
+    let mut cut = bytes.clone();
+    let sto = u64::from_le_bytes(cut[40..48].try_into().unwrap()) as usize;
+    cut[sto - 100..sto].fill(0);
+    std::fs::write(&path, &cut).unwrap();
+    let p = Profile::open(&path).unwrap();
+    let mut r = p.samples().unwrap();
+    let mut failed = false;
+    while let Some(s) = r.next_sample() {
+        failed |= s.is_err();
+    }
+    assert!(failed, "corrupt zstd data must be reported");
+}
+
 // ---- Rejections (format notes section 9) ----
 
 #[test]
