@@ -26,7 +26,7 @@ fn chromium() -> Option<PathBuf> {
         );
     }
     eprintln!(
-        "skipping: no {} (run scripts/ci-install-browser.sh)",
+        "SKIPPED: no {} (run scripts/ci-install-browser.sh)",
         p.display()
     );
     None

@@ -132,7 +132,7 @@ fn workflows_pass_actionlint() {
         if std::env::var_os("CI").is_some() {
             panic!("CI is set but actionlint is not installed: run scripts/ci-install-tools.sh");
         }
-        eprintln!("skipping actionlint (run scripts/ci-install-tools.sh): structural check only");
+        eprintln!("SKIPPED: actionlint (run scripts/ci-install-tools.sh): structural check only");
         for f in &files {
             structural_check(f, &std::fs::read_to_string(f).unwrap());
         }

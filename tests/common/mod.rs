@@ -17,7 +17,7 @@ pub fn python() -> Option<PathBuf> {
             if std::env::var_os("CI").is_some() {
                 panic!("CI is set but no CPython 3.15 is available: {e}");
             }
-            eprintln!("skipping: no CPython 3.15 ({e}); run scripts/provision-python.sh");
+            eprintln!("SKIPPED: no CPython 3.15 ({e}); run scripts/provision-python.sh");
             None
         }
     }
