@@ -611,7 +611,6 @@ mod tests {
         assert!(r.contains("measured protocol"), "{r}");
     }
 
-
     #[test]
     fn detectable_shift_shrinks_with_runs_and_matches_formula() {
         // n = 5 per side, alpha 0.05, df 8 + 2 * 3 = 14: t_{0.975} = 2.145, t_{0.95} = 1.761.

@@ -120,8 +120,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     let mut available: BTreeMap<String, Vec<(PathBuf, SampleSet)>> = BTreeMap::new();
     let mut predictor = ClassPredictor::new(args.from.is_empty(), args.python.clone());
     for s in &scenarios {
-        let found =
-            scenario_baselines(&baselines, &s.name).map_err(|e| usage(e.to_string()))?;
+        let found = scenario_baselines(&baselines, &s.name).map_err(|e| usage(e.to_string()))?;
         if found.is_empty() {
             let msg = format!(
                 "no baseline for scenario {} (in {}); create it with: {}",

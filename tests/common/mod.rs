@@ -56,6 +56,11 @@ pub fn baseline_file(dir: &std::path::Path, scenario: &str) -> PathBuf {
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
-    assert_eq!(files.len(), 1, "one baseline in {}: {files:?}", sub.display());
+    assert_eq!(
+        files.len(),
+        1,
+        "one baseline in {}: {files:?}",
+        sub.display()
+    );
     files.into_iter().next().unwrap()
 }
