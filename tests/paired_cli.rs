@@ -48,7 +48,8 @@ fn work(gamma: u32) -> String {
 
 const SCENARIO_HEAD: &str = r#"
 [sampler]
-mode = "cpu"
+# The protocol defaults (gil + blocking): cpu mode without blocking fails many reads of
+# call-heavy code, unevenly across functions, and moved shares between A/A batches in CI.
 rate = "1khz"
 
 [run]
