@@ -528,15 +528,7 @@ pub fn scenario_root(scenario_file: &Path) -> PathBuf {
 /// root as seen from a path inside the project (the current directory, a baselines file, a
 /// results directory).
 pub fn find_project_root(start: &Path) -> Option<PathBuf> {
-    let start = absolute(start);
-    let dir = if start.is_file() {
-        start.parent()?.to_path_buf()
-    } else {
-        start
-    };
-    dir.ancestors()
-        .find(|a| a.join(crate::scenario::DEFAULT_DIR).is_dir())
-        .map(Path::to_path_buf)
+    crate::scenario::find_project_root(start)
 }
 
 /// The root that makes the scenario's own files portable: the git toplevel of the workload's

@@ -81,8 +81,16 @@ fn a_project_recorded_in_one_place_and_checked_in_another_still_matches_its_func
     let _lock = common::profiler_lock();
     let first = tmp.path().join("recorded/proj");
     make_project(&first);
+    // Every command sees the project from a subdirectory: `list`, and `baseline update` writes
+    // the project's baselines/, not docs/baselines.
     tachygate()
-        .current_dir(&first)
+        .current_dir(first.join("docs"))
+        .arg("list")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("app/gatework.py"));
+    tachygate()
+        .current_dir(first.join("docs"))
         .args(["baseline", "update", "--python"])
         .arg(&python)
         .arg("--results")
@@ -96,6 +104,7 @@ fn a_project_recorded_in_one_place_and_checked_in_another_still_matches_its_func
         "paths relative to the scenario root: {baseline}"
     );
     assert!(!baseline.contains(&tmp.path().display().to_string()));
+    assert!(!first.join("docs/baselines").exists());
 
     // Copy the whole project elsewhere and check it from a subdirectory.
     let second = tmp.path().join("moved/elsewhere/proj");

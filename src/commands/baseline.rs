@@ -41,14 +41,9 @@ pub struct UpdateArgs {
     /// Scenario definitions: a scenario file or directory [default: scenarios/].
     #[arg(long, value_name = "PATH")]
     pub scenarios: Option<PathBuf>,
-    /// Baselines directory.
-    #[arg(
-        long = "baselines",
-        alias = "dir",
-        value_name = "DIR",
-        default_value = "baselines"
-    )]
-    pub dir: PathBuf,
+    /// Baselines directory [default: the project's baselines/, next to its scenarios/].
+    #[arg(long = "baselines", alias = "dir", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// CPython 3.15+ interpreter (when running).
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
@@ -71,12 +66,17 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     }
 }
 
-fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
+fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
+    // The project's baselines/, not the current directory's (see `scenario::project_root`).
+    let dir = args
+        .dir
+        .take()
+        .unwrap_or_else(|| crate::scenario::in_project("baselines"));
     let scenario_paths: Vec<PathBuf> = args.scenarios.iter().cloned().collect();
     let from_results = !args.from.is_empty();
     // With --from, definitions are optional (ignore globs); without, they are what we run.
     let scenarios = if from_results && args.scenarios.is_none() {
-        if PathBuf::from(crate::scenario::DEFAULT_DIR).is_dir() {
+        if crate::scenario::default_dir().is_dir() {
             select_scenarios(&scenario_paths, &[], &[], None)?
         } else {
             Vec::new()
@@ -151,8 +151,8 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
         match built.set {
             Some(set) if built.excluded.is_empty() && set.runs.len() >= 2 => {
                 let class = set.class();
-                let path = baseline_path(&args.dir, name, &class.id);
-                let legacy = legacy_baseline_path(&args.dir, name);
+                let path = baseline_path(&dir, name, &class.id);
+                let legacy = legacy_baseline_path(&dir, name);
                 // A version 1 file of the same class is this baseline's older form: appended
                 // to (with --append), then superseded by the class file either way.
                 let legacy_same_class = legacy.is_file()
@@ -182,7 +182,7 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
                 let mut to_write = to_write;
                 // Baselines are committed and read on other machines: an interpreter inside
                 // the project is recorded relative to the project, not as this machine's path.
-                if let Some(root) = std::fs::canonicalize(&args.dir)
+                if let Some(root) = std::fs::canonicalize(&dir)
                     .ok()
                     .and_then(|d| d.parent().map(Path::to_path_buf))
                 {
@@ -222,7 +222,7 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
                 println!(
                     "skipped {name}: not every run succeeded ({}); its baselines in {} are left unchanged",
                     why.join("; "),
-                    args.dir.display()
+                    dir.display()
                 );
             }
         }

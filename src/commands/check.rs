@@ -96,9 +96,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         .map_err(|e| usage(e.to_string()))?;
     // Defaults are the project's, not the current directory's: `check` from docs/ must run
     // the same scenarios against the same baselines as from the root.
-    let root = std::env::current_dir()
-        .ok()
-        .and_then(|d| crate::baseline::find_project_root(&d));
+    let root = crate::scenario::project_root();
     let paths = match (&args.paths[..], &root) {
         ([], Some(r)) => vec![r.join(crate::scenario::DEFAULT_DIR)],
         _ => args.paths.clone(),

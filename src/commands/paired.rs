@@ -89,7 +89,8 @@ pub fn compare_revisions(
     }
     // Relative scenario paths, as seen from the repository root.
     let rel_paths: Vec<PathBuf> = if req.paths.is_empty() {
-        let here = cwd.join(scenario::DEFAULT_DIR);
+        let here = std::path::absolute(scenario::default_dir())
+            .unwrap_or_else(|_| cwd.join(scenario::DEFAULT_DIR));
         vec![repo_relative(&repo, &here)?]
     } else {
         let from = if req.paths_from_repo_root {

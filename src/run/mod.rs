@@ -137,7 +137,8 @@ pub fn default_results_dir(label: Option<&str>) -> PathBuf {
         Some(l) => l.to_string(),
         None => chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string(),
     };
-    PathBuf::from(".tachygate/results").join(leaf)
+    // Under the project root, like the other defaults (`scenario::project_root`).
+    crate::scenario::in_project(".tachygate/results").join(leaf)
 }
 
 /// What a `tachygate run` produced.

@@ -57,11 +57,52 @@ pub enum ScenarioError {
     Shard { spec: String, message: String },
 }
 
+/// The nearest directory at or above `start` that holds a `scenarios/` directory: the project
+/// root as seen from a path inside the project (the current directory, a baselines file, a
+/// results directory).
+pub fn find_project_root(start: &Path) -> Option<PathBuf> {
+    let start = start
+        .canonicalize()
+        .or_else(|_| std::path::absolute(start))
+        .ok()?;
+    let dir = if start.is_file() {
+        start.parent()?.to_path_buf()
+    } else {
+        start
+    };
+    dir.ancestors()
+        .find(|a| a.join(DEFAULT_DIR).is_dir())
+        .map(Path::to_path_buf)
+}
+
+/// The project root seen from the current directory ([`find_project_root`]). Every default
+/// path (scenarios, baselines, results) hangs off it, so a command typed in `docs/` or `src/`
+/// sees the same project as from the root, the way cargo finds `Cargo.toml`.
+pub fn project_root() -> Option<PathBuf> {
+    find_project_root(&std::env::current_dir().ok()?)
+}
+
+/// The default scenario directory: the project's `scenarios/`, else `scenarios` (relative,
+/// so the error names what was looked for).
+pub fn default_dir() -> PathBuf {
+    in_project(DEFAULT_DIR)
+}
+
+/// `rel` under the project root ([`project_root`]); relative to the current directory when
+/// that is the root (or no project is found), so messages keep their short form.
+pub fn in_project(rel: &str) -> PathBuf {
+    let cwd = std::env::current_dir().ok();
+    match project_root() {
+        Some(r) if cwd.and_then(|c| c.canonicalize().ok()).as_ref() != Some(&r) => r.join(rel),
+        _ => PathBuf::from(rel),
+    }
+}
+
 /// Finds and loads every scenario under `paths` (files or directories, searched recursively
-/// for `*.toml`; the default is `scenarios/`). Scenarios are returned sorted by name. Two
-/// files declaring the same name are an error naming both.
+/// for `*.toml`; the default is the project's `scenarios/`, see [`default_dir`]). Scenarios
+/// are returned sorted by name. Two files declaring the same name are an error naming both.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<Scenario>, ScenarioError> {
-    let defaults = [PathBuf::from(DEFAULT_DIR)];
+    let defaults = [default_dir()];
     let roots: &[PathBuf] = if paths.is_empty() { &defaults } else { paths };
     let mut files = Vec::new();
     for root in roots {

@@ -14,8 +14,9 @@ mod raw;
 mod select;
 
 pub use load::{
-    discover, load_file, load_str, parse_rate, preflight, ScenarioError, CPU_BLOCKING, DEFAULT_DIR,
-    DEFAULT_PREPARE_TIMEOUT_S, DEFAULT_TIMEOUT_S, MIN_REPEATS,
+    default_dir, discover, find_project_root, in_project, load_file, load_str, parse_rate,
+    preflight, project_root, ScenarioError, CPU_BLOCKING, DEFAULT_DIR, DEFAULT_PREPARE_TIMEOUT_S,
+    DEFAULT_TIMEOUT_S, MIN_REPEATS,
 };
 pub(crate) use load::{normalize as normalize_path, relative_to};
 pub use model::*;
