@@ -190,7 +190,7 @@ fn old_spellings_still_parse_with_their_old_meaning() {
             panic!()
         };
         let tachygate::commands::baseline::Command::Update(u) = a.command;
-        assert_eq!(u.dir, PathBuf::from("b"), "{flag}");
+        assert_eq!(u.dir, Some(PathBuf::from("b")), "{flag}");
     }
 }
 
