@@ -138,9 +138,19 @@ fn missing_baseline_is_skipped_with_the_command_that_creates_it() {
         .arg(t.join("rep"))
         .assert()
         .code(0)
-        .stderr(predicate::str::contains(
-            "create it with: tachygate baseline update gatequick",
+        .stdout(predicate::str::contains("NO BASELINE FOR THIS MACHINE"))
+        .stdout(predicate::str::contains(
+            "Record one for this machine with: tachygate baseline update gatequick",
         ));
+    // Visible in every report too, not only on the terminal.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(t.join("rep/report.json")).unwrap()).unwrap();
+    assert_eq!(report["scenarios"][0]["status"], "no_baseline_for_machine");
+    let md = std::fs::read_to_string(t.join("rep/summary.md")).unwrap();
+    assert!(
+        md.contains("no baseline recorded for this scenario"),
+        "{md}"
+    );
     tachygate()
         .arg("check")
         .arg(scenarios())

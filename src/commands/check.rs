@@ -138,8 +138,16 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                     ),
                     kind: OutcomeKind::Refused,
                 });
-            } else if !g.quiet {
-                eprintln!("tachygate: {msg} (skipped)");
+            } else {
+                outcomes.push(Outcome {
+                    comparison: sides::missing_baseline_comparison(
+                        &s.name,
+                        opts.confidence,
+                        &baselines,
+                        &record_command(&s.name, &baselines),
+                    ),
+                    kind: OutcomeKind::NoBaseline,
+                });
             }
             continue;
         }

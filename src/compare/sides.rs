@@ -412,6 +412,25 @@ Record one for this machine with: {record_command}",
     }
 }
 
+/// The comparison of a scenario that has no baseline at all (of any machine class): not
+/// gated, with the same status and exit-code policy as [`no_baseline_comparison`], so it shows
+/// in the terminal and in every report instead of only on stderr.
+pub fn missing_baseline_comparison(
+    scenario: &str,
+    confidence: f64,
+    baselines: &std::path::Path,
+    record_command: &str,
+) -> ScenarioComparison {
+    let notice = format!(
+        "no baseline recorded for this scenario (looked in {}), so it was not gated. Record one for this machine with: {record_command}",
+        baselines.display()
+    );
+    ScenarioComparison {
+        status: ScenarioStatus::NoBaselineForMachine,
+        ..error_comparison(scenario, confidence, None, None, Vec::new(), vec![notice])
+    }
+}
+
 /// Scenario definitions by name, for gate settings. Missing directory: none.
 pub fn definitions(scenarios: &[Scenario]) -> BTreeMap<String, Scenario> {
     scenarios
