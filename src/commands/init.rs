@@ -253,8 +253,11 @@ fn scenario_toml(target: &Target, layout: &Layout, name: &str) -> String {
         .join(", ");
     let env = if layout.src {
         "# Import the package from this checkout's src/ rather than an installed copy, so that a\n\
-         # paired run measures the revision it checked out.\n\
-         env = { PYTHONPATH = \"src\" }\n"
+         # paired run measures the revision it checked out (relative to this file; checked to\n\
+         # exist before running).\n\
+         pythonpath = [\"../src\"]\n\
+         # Extra environment variables (strings). PYTHONHASHSEED=0 is added unless set here.\n\
+         # env = { MYAPP_SIZE = \"large\" }\n"
     } else {
         "# Extra environment variables (strings). PYTHONHASHSEED=0 is added unless set here.\n\
          # env = { MYAPP_SIZE = \"large\" }\n"
@@ -372,10 +375,11 @@ mod tests {
                 assert_eq!(s.name, "x");
                 assert!(!s.gate.focus.is_empty());
                 assert_eq!(
-                    s.workload.env.contains_key("PYTHONPATH"),
+                    !s.workload.pythonpath.is_empty(),
                     src,
-                    "src layout adds PYTHONPATH=src:\n{text}"
+                    "src layout sets pythonpath = [\"../src\"]:\n{text}"
                 );
+                assert!(!s.workload.env.contains_key("PYTHONPATH"), "{text}");
             }
         }
     }
