@@ -41,7 +41,7 @@ fn writes_a_scenario_that_lists_and_a_workflow() {
         "{scenario}"
     );
     assert!(
-        scenario.contains("env = { PYTHONPATH = \"src\" }"),
+        scenario.contains("pythonpath = [\"../src\"]"),
         "{scenario}"
     );
     let out = tachygate()
