@@ -11,12 +11,13 @@
 //! number of sessions and runs per session buys: runs only shrink the within part, sessions
 //! the between part (repeat where the variance is - Kalibera & Jones 2013).
 
-use super::compare::{usage, GateArgs};
-use super::{exit, run::select_scenarios};
+use super::compare::GateArgs;
+use super::run::select_scenarios;
 use crate::baseline::{sample_set_from_runs, SampleSet};
 use crate::cli::Global;
 use crate::compare::stats::{mean_sd, median, t_quantile, variance_components};
 use crate::compare::{compare_sets, default_min_effect, Metric, Verdict};
+use crate::exit::{self, usage, Exit};
 use crate::run::{self, RunOptions, TerminalProgress};
 use crate::scenario::{Mode, SamplerSettings, Scenario};
 use anyhow::Context;
@@ -31,7 +32,11 @@ const POWER: f64 = 0.95;
 const LIST_MIN_SHARE: f64 = 0.005;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit codes: 0 done, 2 usage/config error, 3 too few runs succeeded.")]
+#[command(after_help = exit::help_for(&[Exit::Pass, Exit::Usage, Exit::Failure], &[
+    (Exit::Pass, "done"),
+    (Exit::Usage, "usage/config error"),
+    (Exit::Failure, "too few runs succeeded"),
+]))]
 pub struct Args {
     /// The scenario (name or glob matching exactly one).
     pub scenario: String,
@@ -172,7 +177,7 @@ pub fn runs_for(sd: f64, effect: f64, alpha: f64) -> Option<usize> {
     (2..=1000).find(|&n| detectable_shift(sd, n, alpha) <= effect)
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let scenario_paths: Vec<PathBuf> = args.scenarios.iter().cloned().collect();
     let selected = select_scenarios(
         &scenario_paths,
@@ -195,7 +200,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         )))
     });
     if let Some(p) = &args.python {
-        crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+        crate::python::probe(p, "--python")?;
     }
     let interrupt = Arc::new(AtomicBool::new(false));
     let runs_now = args.baseline.is_none() && args.from.is_empty();
@@ -218,7 +223,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     // runs all fail the error-rate check still gets told what to change.
     let mut records: Vec<run::ScenarioRuns> = Vec::new();
     let all = if let Some(path) = &args.baseline {
-        let set = SampleSet::load(path).map_err(|e| usage(e.to_string()))?;
+        let set = SampleSet::load(path)?;
         if set.scenario != scenario.name {
             return Err(usage(format!(
                 "{} holds scenario {}, not {}",
@@ -231,7 +236,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     } else if runs_now {
         let summary = execute(scenario, dir.clone(), args.runs)?;
         if summary.interrupted {
-            return Ok(super::run::INTERRUPTED);
+            return Ok(Exit::Interrupted);
         }
         let set = built_set(&summary.scenarios, scenario)?;
         records.extend(summary.scenarios);
@@ -240,8 +245,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         // One session per results directory.
         let mut merged: Option<SampleSet> = None;
         for dir in &args.from {
-            let runs =
-                run::load_results(std::slice::from_ref(dir)).map_err(|e| usage(e.to_string()))?;
+            let runs = run::load_results(std::slice::from_ref(dir))?;
             let set = built_set(&runs, scenario)?;
             records.extend(runs);
             let Some(set) = set else {
@@ -249,9 +253,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             };
             match &mut merged {
                 None => merged = Some(set),
-                Some(m) => m
-                    .append_session(set, dir)
-                    .map_err(|e| usage(e.to_string()))?,
+                Some(m) => m.append_session(set, dir)?,
             }
         }
         if merged.is_none() {
@@ -270,7 +272,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             other.sampler = alternative_sampler(&sampler_used);
             let summary = execute(&other, dir.join("compare-sampler"), COMPARE_RUNS)?;
             if summary.interrupted {
-                return Ok(super::run::INTERRUPTED);
+                return Ok(Exit::Interrupted);
             }
             let err = summary.scenarios.first().and_then(median_error_rate);
             Some((other.sampler, err))
@@ -292,7 +294,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             "tachygate: {}: fewer than 4 usable runs; cannot calibrate",
             scenario.name
         );
-        return Ok(exit::RUN_FAILED);
+        return Ok(Exit::Failure);
     };
     let half = |parity: usize| SampleSet {
         runs: all
@@ -313,7 +315,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     };
     let (a, b) = (half(0), half(1));
     let opts = args.gate.options();
-    let cmp = compare_sets(&a, &b, &scenario.gate, &opts).map_err(|e| usage(e.to_string()))?;
+    let cmp = compare_sets(&a, &b, &scenario.gate, &opts)?;
     let alpha = 1.0 - opts.confidence;
     let min_effect = opts
         .min_effect
@@ -435,7 +437,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     if all.session_count() >= 2 {
         print_session_components(&all, &rows, per_test_alpha);
     }
-    Ok(exit::OK)
+    Ok(Exit::Pass)
 }
 
 /// The usable runs of `scenario` among `runs`, with exclusions reported on stderr.
@@ -446,8 +448,7 @@ fn built_set(
     let Some(sr) = runs.iter().find(|r| r.scenario == scenario.name) else {
         return Ok(None);
     };
-    let built = sample_set_from_runs(sr, Some(scenario), false, "calibrate")
-        .map_err(|e| usage(e.to_string()))?;
+    let built = sample_set_from_runs(sr, Some(scenario), false, "calibrate")?;
     for e in &built.excluded {
         eprintln!("tachygate: {}: excluded {e}", scenario.name);
     }

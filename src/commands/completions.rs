@@ -1,8 +1,8 @@
 //! `tachygate completions SHELL` and `tachygate man [DIR]`: generated from the clap
 //! definitions in `cli.rs`, so they can never disagree with `--help`.
 
-use super::exit;
 use crate::cli::Cli;
+use crate::exit::Exit;
 use anyhow::Context;
 use clap::CommandFactory;
 use std::path::PathBuf;
@@ -29,13 +29,13 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn completions(args: CompletionsArgs) -> anyhow::Result<i32> {
+pub fn completions(args: CompletionsArgs) -> anyhow::Result<Exit> {
     let mut cmd = Cli::command();
     clap_complete::generate(args.shell, &mut cmd, "tachygate", &mut std::io::stdout());
-    Ok(exit::OK)
+    Ok(Exit::Pass)
 }
 
-pub fn man(args: ManArgs) -> anyhow::Result<i32> {
+pub fn man(args: ManArgs) -> anyhow::Result<Exit> {
     let cmd = Cli::command();
     match args.dir {
         None => {
@@ -50,5 +50,5 @@ pub fn man(args: ManArgs) -> anyhow::Result<i32> {
             println!("{}", dir.display());
         }
     }
-    Ok(exit::OK)
+    Ok(Exit::Pass)
 }

@@ -1,8 +1,8 @@
 //! `tachygate doctor`: can this machine profile? Each check prints OK or FAIL with a fix.
 //! Exit 0 when everything is OK, 2 otherwise.
 
-use super::exit;
 use crate::cli::Global;
+use crate::exit::Exit;
 use crate::python::{self, Interpreter};
 use crate::run::{self, SmokeTest};
 use crate::scenario::{RunSettings, SamplerSettings};
@@ -60,7 +60,7 @@ fn python_can(python: &Interpreter, code: &str) -> Result<(), String> {
     }
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let mut r = Report {
         failed: false,
         quiet: g.quiet,
@@ -123,7 +123,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         }
     }
     check_disk(&mut r, &args.results);
-    Ok(if r.failed { exit::USAGE } else { exit::OK })
+    Ok(if r.failed { Exit::Usage } else { Exit::Pass })
 }
 
 /// One clause per refused candidate (the full errors repeat the install advice).
@@ -133,7 +133,7 @@ fn short_reason(e: &python::PythonError) -> String {
         python::PythonError::NoProfiler { stderr, .. } => {
             format!("no profiling.sampling ({stderr})")
         }
-        python::PythonError::Launch { source, .. } => format!("cannot run it ({source})"),
+        python::PythonError::Launch { cause, .. } => format!("cannot run it ({cause})"),
         python::PythonError::NotFound => "not found".into(),
     }
 }

@@ -3,8 +3,9 @@
 //! workflow that runs the gate through the tachygate action. Never overwrites a file unless
 //! `--force` is given: a refused file is exit 2, naming it, and nothing is written.
 
-use super::compare::usage;
 use crate::cli::Global;
+use crate::exit::{usage, Exit};
+use anyhow::Context;
 use std::path::{Path, PathBuf};
 
 /// The GitHub repository that publishes `action.yml`; the workflow pins it to this version.
@@ -36,7 +37,7 @@ pub struct Args {
     pub no_workflow: bool,
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let dir = &args.project;
     if !dir.is_dir() {
         return Err(usage(format!(
@@ -61,7 +62,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     // The starter must load as written (this also checks --name): validate it at its final
     // path before touching the disk.
     crate::scenario::load_str(&scenario_text, &dir.join(&scenario_rel))
-        .map_err(|e| usage(format!("the starter scenario is invalid: {e}")))?;
+        .context("the starter scenario is invalid")?;
     let mut files = vec![(scenario_rel, scenario_text)];
     if !args.no_workflow {
         files.push((PathBuf::from(WORKFLOW_REL), workflow_yaml()));
@@ -97,10 +98,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| usage(format!("cannot create {}: {e}", parent.display())))?;
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         crate::fsutil::write_atomic(&path, text.as_bytes())
-            .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
+            .with_context(|| format!("cannot write {}", path.display()))?;
         if !g.quiet {
             println!("wrote {}", shown(dir, rel).display());
         }
@@ -133,7 +134,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             "Commit scenarios/ and {WORKFLOW_REL}: each pull request is then gated against its base commit."
         );
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Pass)
 }
 
 /// `rel` as the user would type it: relative to the current directory when --project is `.`.

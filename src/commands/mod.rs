@@ -1,6 +1,8 @@
-//! Subcommands: each glues pipeline stages together and returns an exit code.
-//! Errors returned from here are printed by `main` with their context chain and exit 2
-//! (or 3 when they wrap a run failure).
+//! Subcommands: each glues pipeline stages together and returns an [`Exit`].
+//! Errors returned from here keep their types (`?`, context added with `anyhow::Context`);
+//! `main` prints them with their context chain and [`Exit::of_error`] picks the exit code.
+//! Commands write stdout with `writeln!(...)?`, never `println!`, so that a closed pipe
+//! reaches `main` as an error (and exits 0) instead of panicking.
 
 pub mod ab;
 pub mod baseline;
@@ -17,24 +19,9 @@ pub mod report;
 pub mod run;
 
 use crate::cli::{Cli, Command};
+use crate::exit::Exit;
 
-/// Exit codes, the tool's contract with CI.
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const REGRESSION: i32 = 1;
-    pub const USAGE: i32 = 2;
-    pub const RUN_FAILED: i32 = 3;
-}
-
-/// An error that should end the process with a specific exit code (default is 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ExitError {
-    pub code: i32,
-    pub message: String,
-}
-
-pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     let cli = cli.normalized();
     let g = &cli.global;
     match cli.command {

@@ -1,0 +1,213 @@
+//! Exit codes, the tool's contract with CI, and the one mapping from an error to its code.
+//!
+//! Every command returns an [`Exit`]; an error reaching `main` is turned into one by
+//! [`Exit::of_error`]. The `--help` text ([`help`]) and the tables in README.md and
+//! docs/cli.md are generated from or checked against [`Exit::ALL`] (tests below).
+//!
+//! Error messages here follow one rule so that `{err:#}` (the message and its causes, joined
+//! by `: `) never prints a cause twice: an error type either prints its cause in its own
+//! message or returns it from `source()`, never both. The stage error types print it: their
+//! text is also stored in run records and reports, where no chain is walked.
+
+use std::error::Error as StdError;
+
+/// How the process ends. The numbers are a public contract: scripts and the GitHub Action
+/// branch on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// No gated regression (also: a command that is not a gate succeeded).
+    Pass = 0,
+    /// At least one gated regression or budget breach.
+    Regression = 1,
+    /// Usage, configuration or input error, reported before or instead of measuring.
+    Usage = 2,
+    /// A run failed: the gate could not measure.
+    Failure = 3,
+    /// SIGINT or SIGTERM (128 + SIGINT, the shell convention).
+    Interrupted = 130,
+}
+
+impl Exit {
+    pub const ALL: [Exit; 5] = [
+        Exit::Pass,
+        Exit::Regression,
+        Exit::Usage,
+        Exit::Failure,
+        Exit::Interrupted,
+    ];
+
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+
+    /// A few words, for `--help`.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Exit::Pass => "no regression",
+            Exit::Regression => "regression or budget breach",
+            Exit::Usage => "usage/config/input error",
+            Exit::Failure => "a run failed",
+            Exit::Interrupted => "interrupted",
+        }
+    }
+
+    /// The meaning as documented in the exit-code tables of README.md and docs/cli.md.
+    pub fn description(self) -> &'static str {
+        match self {
+            Exit::Pass => "no gated regression",
+            Exit::Regression => "at least one gated regression or budget breach (`--fail-on improved` adds improvements)",
+            Exit::Usage => "usage, configuration or input error (bad scenario file, unreadable profile or baseline, incompatible captures)",
+            Exit::Failure => "a run failed (crash, timeout, ptrace permission, unhealthy sampler)",
+            Exit::Interrupted => "interrupted (Ctrl-C / SIGTERM); completed runs are kept",
+        }
+    }
+
+    /// The one mapping from an error to an exit code. The chain is walked outermost first, so
+    /// context added on the way up (`reading x: ...`) does not hide the typed error below it.
+    /// A closed stdout is not an error: `tachygate list | head -1` exits 0, as ripgrep does.
+    pub fn of_error(err: &anyhow::Error) -> Exit {
+        err.chain().find_map(classify).unwrap_or(Exit::Usage)
+    }
+}
+
+/// The code a single error in a chain decides, if it decides one. Stage errors describe bad
+/// input, configuration or environment (a scenario file, a baseline, a profile, a revision, an
+/// interpreter): exit 2. A failed run is not an error but an outcome the commands return as
+/// [`Exit::Failure`]; the errors that mean "could not measure" are [`Failure`]. Anything
+/// untyped (an I/O error with context) stays a usage error, as it has always been.
+fn classify(cause: &(dyn StdError + 'static)) -> Option<Exit> {
+    if is_broken_pipe(cause) {
+        return Some(Exit::Pass);
+    }
+    if cause.is::<Failure>() {
+        return Some(Exit::Failure);
+    }
+    let input = cause.is::<Usage>()
+        || cause.is::<crate::scenario::ScenarioError>()
+        || cause.is::<crate::baseline::BaselineError>()
+        || cause.is::<crate::run::RunError>()
+        || cause.is::<crate::profile::ProfileError>()
+        || cause.is::<crate::aggregate::AggregateError>()
+        || cause.is::<crate::compare::sides::SideError>()
+        || cause.is::<crate::compare::CompareError>()
+        || cause.is::<crate::report::ReportError>()
+        || cause.is::<crate::python::PythonError>()
+        || cause.is::<crate::git::GitError>();
+    input.then_some(Exit::Usage)
+}
+
+/// Whether `cause` is stdout (or any pipe) closed by its reader.
+pub fn is_broken_pipe(cause: &(dyn StdError + 'static)) -> bool {
+    cause
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(e: Exit) -> Self {
+        // Every code is below 256 (asserted in the tests).
+        std::process::ExitCode::from(e.code() as u8)
+    }
+}
+
+/// The exit-code line of `tachygate --help`.
+pub fn help() -> String {
+    help_for(&Exit::ALL, &[])
+}
+
+/// The exit-code line of a subcommand's `--help`: the codes it can end with, each with its
+/// [`Exit::summary`] unless `specific` says what it means for this command.
+pub fn help_for(codes: &[Exit], specific: &[(Exit, &str)]) -> String {
+    let codes: Vec<String> = codes
+        .iter()
+        .map(|&e| {
+            let meaning = specific
+                .iter()
+                .find(|(s, _)| *s == e)
+                .map_or(e.summary(), |(_, m)| m);
+            format!("{} {meaning}", e.code())
+        })
+        .collect();
+    format!("Exit codes: {}.", codes.join(", "))
+}
+
+/// A mistake in the command line or its inputs that no stage error type describes
+/// (conflicting flags, an empty selection): exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Usage(pub String);
+
+/// Nothing could be measured (e.g. no scenario produced runs on both sides): exit 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Failure(pub String);
+
+/// `Err(usage(...))?` for a command-line or input mistake.
+pub fn usage(message: String) -> anyhow::Error {
+    Usage(message).into()
+}
+
+/// `Err(failure(...))?` when the gate could not measure.
+pub fn failure(message: String) -> anyhow::Error {
+    Failure(message).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn codes_are_the_documented_contract() {
+        let codes: Vec<i32> = Exit::ALL.iter().map(|e| e.code()).collect();
+        assert_eq!(codes, [0, 1, 2, 3, 130]);
+        assert!(codes.iter().all(|c| (0..256).contains(c)));
+    }
+
+    #[test]
+    fn help_lists_every_code() {
+        assert_eq!(
+            help(),
+            "Exit codes: 0 no regression, 1 regression or budget breach, \
+             2 usage/config/input error, 3 a run failed, 130 interrupted."
+        );
+    }
+
+    /// README.md and docs/cli.md carry the same table, row for row, as [`Exit::ALL`].
+    #[test]
+    fn docs_tables_match_the_enum() {
+        for (name, text) in [
+            ("README.md", include_str!("../README.md")),
+            ("docs/cli.md", include_str!("../docs/cli.md")),
+        ] {
+            for e in Exit::ALL {
+                let row = format!("| {} | {} |", e.code(), e.description());
+                assert!(text.contains(&row), "{name} lacks the row {row}");
+            }
+        }
+    }
+
+    #[test]
+    fn typed_errors_map_to_their_codes_through_context() {
+        let failed = Err::<(), _>(failure("no scenario produced runs on both sides".into()))
+            .context("ab")
+            .unwrap_err();
+        assert_eq!(Exit::of_error(&failed), Exit::Failure);
+        let scenario = anyhow::Error::new(crate::scenario::ScenarioError::NotFound {
+            path: "nope.toml".into(),
+        })
+        .context("loading scenarios");
+        assert_eq!(Exit::of_error(&scenario), Exit::Usage);
+        assert_eq!(Exit::of_error(&usage("bad flag".into())), Exit::Usage);
+        assert_eq!(Exit::of_error(&anyhow::anyhow!("untyped")), Exit::Usage);
+    }
+
+    #[test]
+    fn a_closed_pipe_is_a_pass_wherever_it_is_in_the_chain() {
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let err = anyhow::Error::new(pipe).context("printing the table");
+        assert_eq!(Exit::of_error(&err), Exit::Pass);
+        let other = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(Exit::of_error(&other), Exit::Usage);
+    }
+}
