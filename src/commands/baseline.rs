@@ -10,6 +10,7 @@ use crate::cli::Global;
 use crate::exit::{self, usage, Exit};
 use crate::run::{self, RunOptions, TerminalProgress};
 use anyhow::Context;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -196,20 +197,21 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
                         .with_context(|| format!("removing {}", legacy.display()))?;
                 }
                 if !g.quiet {
-                    println!(
+                    writeln!(
+                        std::io::stdout(),
                         "wrote {} ({} runs in {} session(s), {} samples; machine class {})",
                         path.display(),
                         to_write.runs.len(),
                         sessions,
                         to_write.total_samples(),
                         class.id
-                    );
+                    )?;
                     if legacy_same_class {
-                        println!(
+                        writeln!(std::io::stdout(),
                             "removed {}: the version 1 baseline of the same machine class, superseded by {}",
                             legacy.display(),
                             path.display()
-                        );
+                        )?;
                     }
                 }
             }
@@ -219,11 +221,11 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
                 if set.as_ref().is_some_and(|s| s.runs.len() < 2) || set.is_none() {
                     why.push("fewer than 2 usable runs".into());
                 }
-                println!(
+                writeln!(std::io::stdout(),
                     "skipped {name}: not every run succeeded ({}); its baselines in {} are left unchanged",
                     why.join("; "),
                     args.dir.display()
-                );
+                )?;
             }
         }
     }

@@ -22,6 +22,7 @@ use crate::run::{self, RunOptions, TerminalProgress};
 use crate::scenario::{Mode, SamplerSettings, Scenario};
 use anyhow::Context;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -279,7 +280,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         } else {
             None
         };
-        println!(
+        writeln!(
+            std::io::stdout(),
             "{}",
             sampler_recommendation(
                 &sampler_used,
@@ -287,7 +289,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
                 alt.as_ref().map(|(s, e)| (s, *e)),
                 scenario.run.max_error_rate_pct,
             )
-        );
+        )?;
     }
     let Some(all) = all.filter(|s| s.runs.len() >= 4) else {
         eprintln!(
@@ -356,7 +358,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         .collect();
     rows.sort_by(|x, y| y.1.total_cmp(&x.1));
 
-    println!(
+    writeln!(
+        std::io::stdout(),
         "calibrate {}: {} runs ({} vs {} interleaved), {:.0} samples/run, {} {} Hz",
         scenario.name,
         all.runs.len(),
@@ -365,18 +368,25 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         samples_per_run,
         all.sampler.mode,
         all.sampler.rate_hz
-    );
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  {:<56} {:>7} {:>8} {:>9} {:>11} {:>10}",
-        "function (self share)", "mean", "sd pp", "sd/binom", "detect pp", "runs/side"
-    );
+        "function (self share)",
+        "mean",
+        "sd pp",
+        "sd/binom",
+        "detect pp",
+        "runs/side"
+    )?;
     let mut detect = Vec::new();
     for (name, m, sd, ratio) in &rows {
         let d = detectable_shift(*sd, per_side, per_test_alpha);
         detect.push(d);
         let need = runs_for(*sd, min_effect, per_test_alpha)
             .map_or_else(|| ">1000".to_string(), |n| n.to_string());
-        println!(
+        writeln!(
+            std::io::stdout(),
             "  {:<56} {:>6.1}% {:>8.2} {:>9.2} {:>11.2} {:>10}",
             name,
             m * 100.0,
@@ -384,7 +394,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             ratio,
             d * 100.0,
             need
-        );
+        )?;
     }
     let half_widths: Vec<f64> = cmp
         .functions
@@ -398,44 +408,48 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         .filter(|f| matches!(f.verdict, Verdict::Regressed | Verdict::Improved))
         .map(|f| format!("{} ({:?}, {})", f.function, f.metric, f.verdict.as_str()))
         .collect();
-    println!();
+    writeln!(std::io::stdout())?;
     if let Some(hw) = median(&half_widths) {
-        println!(
+        writeln!(std::io::stdout(),
             "noise floor: median {:.0}% interval half-width {:.2} pp with {} runs per side (functions >= 1%)",
             opts.confidence * 100.0,
             hw * 100.0,
             per_side
-        );
+        )?;
     }
     if let Some(d) = median(&detect) {
-        println!(
+        writeln!(std::io::stdout(),
             "smallest shift detected with ~{:.0}% power at {} runs/side: median {:.2} pp over listed functions (per-test alpha {:.4} after Holm over {} tests)",
             POWER * 100.0,
             per_side,
             d * 100.0,
             per_test_alpha,
             family
-        );
+        )?;
     }
-    println!(
+    writeln!(std::io::stdout(),
         "min_effect {:.2} pp: the 'runs/side' column is what each function needs to detect it with ~{:.0}% power",
         min_effect * 100.0,
         POWER * 100.0
-    );
+    )?;
     if alarms.is_empty() {
-        println!("false alarms in this A/A comparison: none");
+        writeln!(
+            std::io::stdout(),
+            "false alarms in this A/A comparison: none"
+        )?;
     } else {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "false alarms in this A/A comparison: {} ({})",
             alarms.len(),
             alarms.join(", ")
-        );
+        )?;
     }
     for w in &cmp.warnings {
-        println!("warning: {w}");
+        writeln!(std::io::stdout(), "warning: {w}")?;
     }
     if all.session_count() >= 2 {
-        print_session_components(&all, &rows, per_test_alpha);
+        print_session_components(&all, &rows, per_test_alpha)?;
     }
     Ok(Exit::Pass)
 }
@@ -470,19 +484,29 @@ pub fn detectable_shift_sessions(sw: f64, sb: f64, k: usize, n: usize, alpha: f6
 
 /// Within- and between-session variance per listed function, and what precision sessions and
 /// runs buy.
-fn print_session_components(all: &SampleSet, rows: &[(String, f64, f64, f64)], alpha: f64) {
+fn print_session_components(
+    all: &SampleSet,
+    rows: &[(String, f64, f64, f64)],
+    alpha: f64,
+) -> std::io::Result<()> {
     let sessions = all.session_of_runs();
     let mut comps = Vec::new();
-    println!();
-    println!(
+    writeln!(std::io::stdout())?;
+    writeln!(
+        std::io::stdout(),
         "variance components over {} sessions ({} runs):",
         all.session_count(),
         all.runs.len()
-    );
-    println!(
+    )?;
+    writeln!(
+        std::io::stdout(),
         "  {:<56} {:>7} {:>9} {:>10} {:>9}",
-        "function (self share)", "mean", "within pp", "between pp", "between %"
-    );
+        "function (self share)",
+        "mean",
+        "within pp",
+        "between pp",
+        "between %"
+    )?;
     for (name, _, _, _) in rows {
         let values: Vec<f64> = all
             .runs
@@ -499,55 +523,61 @@ fn print_session_components(all: &SampleSet, rows: &[(String, f64, f64, f64)], a
             continue;
         };
         let share = c.between / (c.between + c.within).max(f64::MIN_POSITIVE);
-        println!(
+        writeln!(
+            std::io::stdout(),
             "  {:<56} {:>6.1}% {:>9.2} {:>10.2} {:>8.0}%",
             name,
             c.mean * 100.0,
             c.within.sqrt() * 100.0,
             c.between.sqrt() * 100.0,
             share * 100.0
-        );
+        )?;
         comps.push((c.within.sqrt(), c.between.sqrt()));
     }
     if comps.is_empty() {
-        return;
+        return Ok(());
     }
-    println!(
+    writeln!(std::io::stdout(),
         "smallest shift detected with ~{:.0}% power (median over listed functions, pp), baseline sessions x runs per session, candidate one session of the same runs:",
         POWER * 100.0
-    );
+    )?;
     let runs = [3, 5, 10, 20];
-    print!("  {:>9}", "sessions");
+    write!(std::io::stdout(), "  {:>9}", "sessions")?;
     for n in runs {
-        print!(" {:>8}", format!("{n} runs"));
+        write!(std::io::stdout(), " {:>8}", format!("{n} runs"))?;
     }
-    println!();
+    writeln!(std::io::stdout())?;
     for k in [1, 2, 3, 5, 10] {
-        print!("  {k:>9}");
+        write!(std::io::stdout(), "  {k:>9}")?;
         for n in runs {
             let d: Vec<f64> = comps
                 .iter()
                 .map(|(sw, sb)| detectable_shift_sessions(*sw, *sb, k, n, alpha))
                 .collect();
-            print!(" {:>8.2}", median(&d).unwrap_or(f64::NAN) * 100.0);
+            write!(
+                std::io::stdout(),
+                " {:>8.2}",
+                median(&d).unwrap_or(f64::NAN) * 100.0
+            )?;
         }
-        println!();
+        writeln!(std::io::stdout())?;
     }
     let (sw, sb): (Vec<f64>, Vec<f64>) = comps.iter().copied().unzip();
     let (msw, msb) = (median(&sw).unwrap_or(0.0), median(&sb).unwrap_or(0.0));
     if msb * msb > msw * msw / 5.0 {
-        println!(
+        writeln!(std::io::stdout(),
             "the between-session variance dominates (median sd {:.2} pp between, {:.2} pp within a session of 5 runs): more runs per session buy little; record more baseline sessions (`tachygate baseline update --append` at other times), and note the candidate's own session effect is a floor no baseline removes - `tachygate ab` (interleaved) avoids it",
             msb * 100.0,
             msw * 100.0 / 5f64.sqrt()
-        );
+        )?;
     } else {
-        println!(
+        writeln!(std::io::stdout(),
             "the within-session variance dominates (median sd {:.2} pp within, {:.2} pp between sessions): more runs per session (`repeats`) buy precision",
             msw * 100.0,
             msb * 100.0
-        );
+        )?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

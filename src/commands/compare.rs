@@ -10,6 +10,7 @@ use crate::exit::{self, usage, Exit};
 use crate::report::{self, Format};
 use anyhow::Context;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Statistics and gate flags shared by `compare`, `check` and `ab`.
@@ -132,7 +133,11 @@ pub fn publish(
         .with_context(|| format!("writing reports to {}", out.display()))?;
     if g.json {
         // stdout is the machine's; the human table moves to stderr.
-        print!("{}", report::render(report, Format::Json)?);
+        write!(
+            std::io::stdout(),
+            "{}",
+            report::render(report, Format::Json)?
+        )?;
         if !g.quiet {
             eprint!("{}", table::render(report, g.verbose));
             for p in &written {
@@ -140,14 +145,15 @@ pub fn publish(
             }
         }
     } else if g.quiet {
-        println!(
+        writeln!(
+            std::io::stdout(),
             "{}",
             table::render(report, false).lines().last().unwrap_or("")
-        );
+        )?;
     } else {
-        print!("{}", table::render(report, g.verbose));
+        write!(std::io::stdout(), "{}", table::render(report, g.verbose))?;
         for p in &written {
-            println!("report: {}", p.display());
+            writeln!(std::io::stdout(), "report: {}", p.display())?;
         }
     }
     Ok(())

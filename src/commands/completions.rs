@@ -5,6 +5,7 @@ use crate::cli::Cli;
 use crate::exit::Exit;
 use anyhow::Context;
 use clap::CommandFactory;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -31,7 +32,10 @@ pub struct ManArgs {
 
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<Exit> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "tachygate", &mut std::io::stdout());
+    // Rendered in memory: `generate` panics when its writer fails (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "tachygate", &mut script);
+    std::io::stdout().write_all(&script)?;
     Ok(Exit::Pass)
 }
 
@@ -47,7 +51,7 @@ pub fn man(args: ManArgs) -> anyhow::Result<Exit> {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             clap_mangen::generate_to(cmd, &dir)
                 .with_context(|| format!("writing man pages to {}", dir.display()))?;
-            println!("{}", dir.display());
+            writeln!(std::io::stdout(), "{}", dir.display())?;
         }
     }
     Ok(Exit::Pass)

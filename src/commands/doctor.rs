@@ -6,6 +6,7 @@ use crate::exit::Exit;
 use crate::python::{self, Interpreter};
 use crate::run::{self, SmokeTest};
 use crate::scenario::{RunSettings, SamplerSettings};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,25 +26,33 @@ const MIN_FREE_BYTES: u64 = 200 * 1024 * 1024;
 struct Report {
     failed: bool,
     quiet: bool,
+    /// The first failed write to stdout (a closed pipe), returned once every check has run.
+    write_error: Option<std::io::Error>,
 }
 
 impl Report {
+    fn line(&mut self, text: std::fmt::Arguments) {
+        if self.write_error.is_none() {
+            self.write_error = writeln!(std::io::stdout(), "{text}").err();
+        }
+    }
+
     fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
         if !self.quiet {
-            println!("OK    {what}: {}", detail.as_ref());
+            self.line(format_args!("OK    {what}: {}", detail.as_ref()));
         }
     }
 
     /// Not a failure (the machine can profile), but something the user should act on.
     fn warn(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
-        println!("WARN  {what}: {}", detail.as_ref());
-        println!("      fix: {}", fix.as_ref());
+        self.line(format_args!("WARN  {what}: {}", detail.as_ref()));
+        self.line(format_args!("      fix: {}", fix.as_ref()));
     }
 
     fn fail(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
         self.failed = true;
-        println!("FAIL  {what}: {}", detail.as_ref());
-        println!("      fix: {}", fix.as_ref());
+        self.line(format_args!("FAIL  {what}: {}", detail.as_ref()));
+        self.line(format_args!("      fix: {}", fix.as_ref()));
     }
 }
 
@@ -64,6 +73,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let mut r = Report {
         failed: false,
         quiet: g.quiet,
+        write_error: None,
     };
     let located = python::locate(args.python.as_deref(), None);
     match python::discover(args.python.as_deref(), None) {
@@ -112,17 +122,20 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
                         Ok(i) => format!("CPython {} (usable)", i.short_version()),
                         Err(e) => short_reason(e),
                     };
-                    println!(
+                    r.line(format_args!(
                         "      found {} ({}): {why}",
                         p.candidate.path.display(),
                         p.candidate.origin
-                    );
+                    ));
                 }
             }
             check_ptrace(&mut r);
         }
     }
     check_disk(&mut r, &args.results);
+    if let Some(e) = r.write_error {
+        return Err(e.into());
+    }
     Ok(if r.failed { Exit::Usage } else { Exit::Pass })
 }
 

@@ -6,6 +6,7 @@
 use crate::cli::Global;
 use crate::exit::{usage, Exit};
 use anyhow::Context;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The GitHub repository that publishes `action.yml`; the workflow pins it to this version.
@@ -68,13 +69,18 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         files.push((PathBuf::from(WORKFLOW_REL), workflow_yaml()));
     }
     // A workflow identical to ours is not in the way (init run again for a second scenario).
-    files.retain(|(rel, text)| {
-        let same = std::fs::read(dir.join(rel)).is_ok_and(|old| old == text.as_bytes());
-        if same && !g.quiet {
-            println!("kept {} (already up to date)", shown(dir, rel).display());
-        }
-        !same
+    let (kept, files): (Vec<_>, Vec<_>) = files.into_iter().partition(|(rel, text)| {
+        std::fs::read(dir.join(rel)).is_ok_and(|old| old == text.as_bytes())
     });
+    if !g.quiet {
+        for (rel, _) in &kept {
+            writeln!(
+                std::io::stdout(),
+                "kept {} (already up to date)",
+                shown(dir, rel).display()
+            )?;
+        }
+    }
     if !args.force {
         let existing: Vec<String> = files
             .iter()
@@ -103,7 +109,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         crate::fsutil::write_atomic(&path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         if !g.quiet {
-            println!("wrote {}", shown(dir, rel).display());
+            writeln!(std::io::stdout(), "wrote {}", shown(dir, rel).display())?;
         }
     }
     if !g.quiet {
@@ -126,13 +132,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             ),
         ];
         let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-        println!("\nNext:");
+        writeln!(std::io::stdout(), "\nNext:")?;
         for (cmd, why) in steps {
-            println!("  {cmd:width$}  # {why}");
+            writeln!(std::io::stdout(), "  {cmd:width$}  # {why}")?;
         }
-        println!(
+        writeln!(std::io::stdout(),
             "Commit scenarios/ and {WORKFLOW_REL}: each pull request is then gated against its base commit."
-        );
+        )?;
     }
     Ok(Exit::Pass)
 }

@@ -3,6 +3,7 @@
 //! `main` prints them with their context chain and [`Exit::of_error`] picks the exit code.
 //! Commands write stdout with `writeln!(...)?`, never `println!`, so that a closed pipe
 //! reaches `main` as an error (and exits 0) instead of panicking.
+#![warn(clippy::print_stdout)]
 
 pub mod ab;
 pub mod baseline;

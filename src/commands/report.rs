@@ -5,6 +5,7 @@ use crate::cli::Global;
 use crate::exit::{usage, Exit};
 use crate::report;
 use anyhow::Context;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -46,7 +47,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         .with_context(|| format!("writing reports to {}", out.display()))?;
     if !g.quiet {
         for p in &written {
-            println!("{}", p.display());
+            writeln!(std::io::stdout(), "{}", p.display())?;
         }
     }
     Ok(Exit::Pass)

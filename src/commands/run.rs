@@ -6,6 +6,7 @@ use crate::exit::{usage, Exit};
 use crate::run::{self, RunOptions, TerminalProgress, Verbosity};
 use crate::scenario::{self, Filter, Shard};
 use anyhow::Context;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -148,7 +149,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             summary.results_dir.display()
         );
     }
-    println!("{}", summary.results_dir.display());
+    writeln!(std::io::stdout(), "{}", summary.results_dir.display())?;
     if failed.is_empty() {
         Ok(Exit::Pass)
     } else {
