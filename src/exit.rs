@@ -210,4 +210,140 @@ mod tests {
         let other = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::NotFound));
         assert_eq!(Exit::of_error(&other), Exit::Usage);
     }
+    /// `{err:#}` prints an error and its causes joined by `: `. A type that prints its cause
+    /// in its message and also returns it from `source()` makes that text appear twice.
+    fn assert_each_cause_once(err: &anyhow::Error) {
+        let printed = format!("{err:#}");
+        let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+        for pair in chain.windows(2) {
+            assert!(
+                !pair[0].contains(&pair[1]),
+                "`{}` prints its source `{}` too: {printed}",
+                pair[0],
+                pair[1]
+            );
+        }
+        let segments: Vec<&str> = printed.split(": ").collect();
+        for (i, seg) in segments.iter().enumerate() {
+            assert!(
+                !segments[i + 1..].contains(seg),
+                "`{seg}` appears twice in: {printed}"
+            );
+        }
+    }
+
+    /// Errors as the stages produce them from missing or malformed input, with the context
+    /// the commands add on the way to `main`.
+    #[test]
+    fn printed_chains_never_repeat_a_cause() {
+        use crate::compare::stats::StatsError;
+        use crate::compare::CompareError;
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let garbage = dir.path().join("garbage.bin");
+        std::fs::write(&garbage, [b'x'; 256]).unwrap();
+        let bad_toml = dir.path().join("bad.toml");
+        std::fs::write(&bad_toml, "[workload]\nscript = 3\n").unwrap();
+        let bad_report = dir.path().join("report.json");
+        std::fs::write(&bad_report, "{\"schema_version\": }").unwrap();
+
+        let errors: Vec<anyhow::Error> = vec![
+            crate::baseline::SampleSet::load(&missing.join("a.json"))
+                .map(drop)
+                .map_err(anyhow::Error::new)
+                .context("baseline side")
+                .unwrap_err(),
+            crate::baseline::load_dir(&missing)
+                .map(drop)
+                .unwrap_err()
+                .into(),
+            crate::scenario::load_file(&missing)
+                .map(drop)
+                .unwrap_err()
+                .into(),
+            crate::scenario::load_file(&bad_toml)
+                .map(drop)
+                .unwrap_err()
+                .into(),
+            crate::scenario::discover(std::slice::from_ref(&missing))
+                .map(drop)
+                .map_err(anyhow::Error::new)
+                .context("scenario definitions")
+                .unwrap_err(),
+            crate::profile::Profile::open(&missing)
+                .map(drop)
+                .unwrap_err()
+                .into(),
+            crate::profile::Profile::open(&garbage)
+                .map(drop)
+                .map_err(|e| e.with_path(&garbage))
+                .unwrap_err()
+                .into(),
+            crate::run::load_results(std::slice::from_ref(&missing))
+                .map(drop)
+                .unwrap_err()
+                .into(),
+            crate::report::load_report(&missing)
+                .map(drop)
+                .unwrap_err()
+                .into(),
+            crate::report::load_report(&bad_report)
+                .map(drop)
+                .unwrap_err()
+                .into(),
+            crate::python::probe(&missing, "--python")
+                .map(drop)
+                .unwrap_err()
+                .into(),
+            crate::compare::sides::load_side(
+                std::slice::from_ref(&missing),
+                &Default::default(),
+                true,
+            )
+            .map(drop)
+            .map_err(anyhow::Error::new)
+            .context("candidate side")
+            .unwrap_err(),
+            CompareError::Stats {
+                scenario: "s".into(),
+                cause: StatsError::TooFewRuns {
+                    baseline: 1,
+                    candidate: 3,
+                },
+            }
+            .into(),
+            CompareError::Glob {
+                scenario: "s".into(),
+                pattern: "[".into(),
+                cause: globset::Glob::new("[").unwrap_err(),
+            }
+            .into(),
+            crate::report::ReportError::Json(serde_json::from_str::<u8>("x").unwrap_err()).into(),
+            crate::report::ReportError::Write {
+                path: missing.clone(),
+                cause: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            }
+            .into(),
+        ];
+        for err in &errors {
+            assert_each_cause_once(err);
+        }
+    }
+
+    /// The check above catches the mistake it is written for.
+    #[test]
+    fn a_doubled_cause_is_caught() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot read {path}: {source}")]
+        struct Doubled {
+            path: String,
+            source: std::io::Error,
+        }
+        let err = anyhow::Error::new(Doubled {
+            path: "x.json".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+        let caught = std::panic::catch_unwind(|| assert_each_cause_once(&err));
+        assert!(caught.is_err(), "{err:#}");
+    }
 }
