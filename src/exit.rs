@@ -1,7 +1,8 @@
 //! Exit codes, the tool's contract with CI, and the one mapping from an error to its code.
 //!
 //! Every command returns an [`Exit`]; an error reaching `main` is turned into one by
-//! [`Exit::of_error`]. The `--help` text ([`help`]) and the tables in README.md and
+//! [`Exit::of_error`]. A closed stdout is not an error and is handled where stdout is written
+//! (`commands::stdout`). The `--help` text ([`help`]) and the tables in README.md and
 //! docs/cli.md are generated from or checked against [`Exit::ALL`] (tests below).
 //!
 //! Error messages here follow one rule so that `{err:#}` (the message and its causes, joined
@@ -64,7 +65,7 @@ impl Exit {
 
     /// The one mapping from an error to an exit code. The chain is walked outermost first, so
     /// context added on the way up (`reading x: ...`) does not hide the typed error below it.
-    /// A closed stdout is not an error: `tachygate list | head -1` exits 0, as ripgrep does.
+    /// (A closed stdout never gets here: `commands::stdout` drops the output instead.)
     pub fn of_error(err: &anyhow::Error) -> Exit {
         err.chain().find_map(classify).unwrap_or(Exit::Usage)
     }
@@ -76,9 +77,6 @@ impl Exit {
 /// [`Exit::Failure`]; the errors that mean "could not measure" are [`Failure`]. Anything
 /// untyped (an I/O error with context) stays a usage error, as it has always been.
 fn classify(cause: &(dyn StdError + 'static)) -> Option<Exit> {
-    if is_broken_pipe(cause) {
-        return Some(Exit::Pass);
-    }
     if cause.is::<Failure>() {
         return Some(Exit::Failure);
     }
@@ -94,13 +92,6 @@ fn classify(cause: &(dyn StdError + 'static)) -> Option<Exit> {
         || cause.is::<crate::python::PythonError>()
         || cause.is::<crate::git::GitError>();
     input.then_some(Exit::Usage)
-}
-
-/// Whether `cause` is stdout (or any pipe) closed by its reader.
-pub fn is_broken_pipe(cause: &(dyn StdError + 'static)) -> bool {
-    cause
-        .downcast_ref::<std::io::Error>()
-        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -202,14 +193,15 @@ mod tests {
         assert_eq!(Exit::of_error(&anyhow::anyhow!("untyped")), Exit::Usage);
     }
 
+    /// Only stdout's reader going away is not an error, and that is handled where stdout is
+    /// written; a broken pipe anywhere else must not pass the gate.
     #[test]
-    fn a_closed_pipe_is_a_pass_wherever_it_is_in_the_chain() {
+    fn a_broken_pipe_reaching_main_is_an_error() {
         let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
-        let err = anyhow::Error::new(pipe).context("printing the table");
-        assert_eq!(Exit::of_error(&err), Exit::Pass);
-        let other = anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::NotFound));
-        assert_eq!(Exit::of_error(&other), Exit::Usage);
+        let err = anyhow::Error::new(pipe).context("feeding the workload");
+        assert_eq!(Exit::of_error(&err), Exit::Usage);
     }
+
     /// `{err:#}` prints an error and its causes joined by `: `. A type that prints its cause
     /// in its message and also returns it from `source()` makes that text appear twice.
     fn assert_each_cause_once(err: &anyhow::Error) {

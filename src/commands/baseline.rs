@@ -29,7 +29,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = exit::help_for(&[Exit::Pass, Exit::Usage, Exit::Failure], &[
+    after_help = exit::help_for(&[Exit::Pass, Exit::Usage, Exit::Failure, Exit::Interrupted], &[
         (Exit::Pass, "every selected baseline written"),
         (Exit::Usage, "usage/config error"),
         (Exit::Failure, "a scenario was skipped because a run failed (the others are still written)"),
@@ -198,7 +198,7 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
                 }
                 if !g.quiet {
                     writeln!(
-                        std::io::stdout(),
+                        super::stdout(),
                         "wrote {} ({} runs in {} session(s), {} samples; machine class {})",
                         path.display(),
                         to_write.runs.len(),
@@ -207,7 +207,7 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
                         class.id
                     )?;
                     if legacy_same_class {
-                        writeln!(std::io::stdout(),
+                        writeln!(super::stdout(),
                             "removed {}: the version 1 baseline of the same machine class, superseded by {}",
                             legacy.display(),
                             path.display()
@@ -221,7 +221,7 @@ fn update(args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
                 if set.as_ref().is_some_and(|s| s.runs.len() < 2) || set.is_none() {
                     why.push("fewer than 2 usable runs".into());
                 }
-                writeln!(std::io::stdout(),
+                writeln!(super::stdout(),
                     "skipped {name}: not every run succeeded ({}); its baselines in {} are left unchanged",
                     why.join("; "),
                     args.dir.display()

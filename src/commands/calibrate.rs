@@ -33,7 +33,7 @@ const POWER: f64 = 0.95;
 const LIST_MIN_SHARE: f64 = 0.005;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = exit::help_for(&[Exit::Pass, Exit::Usage, Exit::Failure], &[
+#[command(after_help = exit::help_for(&[Exit::Pass, Exit::Usage, Exit::Failure, Exit::Interrupted], &[
     (Exit::Pass, "done"),
     (Exit::Usage, "usage/config error"),
     (Exit::Failure, "too few runs succeeded"),
@@ -281,7 +281,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             None
         };
         writeln!(
-            std::io::stdout(),
+            super::stdout(),
             "{}",
             sampler_recommendation(
                 &sampler_used,
@@ -359,7 +359,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     rows.sort_by(|x, y| y.1.total_cmp(&x.1));
 
     writeln!(
-        std::io::stdout(),
+        super::stdout(),
         "calibrate {}: {} runs ({} vs {} interleaved), {:.0} samples/run, {} {} Hz",
         scenario.name,
         all.runs.len(),
@@ -370,7 +370,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         all.sampler.rate_hz
     )?;
     writeln!(
-        std::io::stdout(),
+        super::stdout(),
         "  {:<56} {:>7} {:>8} {:>9} {:>11} {:>10}",
         "function (self share)",
         "mean",
@@ -386,7 +386,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         let need = runs_for(*sd, min_effect, per_test_alpha)
             .map_or_else(|| ">1000".to_string(), |n| n.to_string());
         writeln!(
-            std::io::stdout(),
+            super::stdout(),
             "  {:<56} {:>6.1}% {:>8.2} {:>9.2} {:>11.2} {:>10}",
             name,
             m * 100.0,
@@ -408,9 +408,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         .filter(|f| matches!(f.verdict, Verdict::Regressed | Verdict::Improved))
         .map(|f| format!("{} ({:?}, {})", f.function, f.metric, f.verdict.as_str()))
         .collect();
-    writeln!(std::io::stdout())?;
+    writeln!(super::stdout())?;
     if let Some(hw) = median(&half_widths) {
-        writeln!(std::io::stdout(),
+        writeln!(super::stdout(),
             "noise floor: median {:.0}% interval half-width {:.2} pp with {} runs per side (functions >= 1%)",
             opts.confidence * 100.0,
             hw * 100.0,
@@ -418,7 +418,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         )?;
     }
     if let Some(d) = median(&detect) {
-        writeln!(std::io::stdout(),
+        writeln!(super::stdout(),
             "smallest shift detected with ~{:.0}% power at {} runs/side: median {:.2} pp over listed functions (per-test alpha {:.4} after Holm over {} tests)",
             POWER * 100.0,
             per_side,
@@ -427,26 +427,23 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             family
         )?;
     }
-    writeln!(std::io::stdout(),
+    writeln!(super::stdout(),
         "min_effect {:.2} pp: the 'runs/side' column is what each function needs to detect it with ~{:.0}% power",
         min_effect * 100.0,
         POWER * 100.0
     )?;
     if alarms.is_empty() {
-        writeln!(
-            std::io::stdout(),
-            "false alarms in this A/A comparison: none"
-        )?;
+        writeln!(super::stdout(), "false alarms in this A/A comparison: none")?;
     } else {
         writeln!(
-            std::io::stdout(),
+            super::stdout(),
             "false alarms in this A/A comparison: {} ({})",
             alarms.len(),
             alarms.join(", ")
         )?;
     }
     for w in &cmp.warnings {
-        writeln!(std::io::stdout(), "warning: {w}")?;
+        writeln!(super::stdout(), "warning: {w}")?;
     }
     if all.session_count() >= 2 {
         print_session_components(&all, &rows, per_test_alpha)?;
@@ -491,15 +488,15 @@ fn print_session_components(
 ) -> std::io::Result<()> {
     let sessions = all.session_of_runs();
     let mut comps = Vec::new();
-    writeln!(std::io::stdout())?;
+    writeln!(super::stdout())?;
     writeln!(
-        std::io::stdout(),
+        super::stdout(),
         "variance components over {} sessions ({} runs):",
         all.session_count(),
         all.runs.len()
     )?;
     writeln!(
-        std::io::stdout(),
+        super::stdout(),
         "  {:<56} {:>7} {:>9} {:>10} {:>9}",
         "function (self share)",
         "mean",
@@ -524,7 +521,7 @@ fn print_session_components(
         };
         let share = c.between / (c.between + c.within).max(f64::MIN_POSITIVE);
         writeln!(
-            std::io::stdout(),
+            super::stdout(),
             "  {:<56} {:>6.1}% {:>9.2} {:>10.2} {:>8.0}%",
             name,
             c.mean * 100.0,
@@ -537,41 +534,41 @@ fn print_session_components(
     if comps.is_empty() {
         return Ok(());
     }
-    writeln!(std::io::stdout(),
+    writeln!(super::stdout(),
         "smallest shift detected with ~{:.0}% power (median over listed functions, pp), baseline sessions x runs per session, candidate one session of the same runs:",
         POWER * 100.0
     )?;
     let runs = [3, 5, 10, 20];
-    write!(std::io::stdout(), "  {:>9}", "sessions")?;
+    write!(super::stdout(), "  {:>9}", "sessions")?;
     for n in runs {
-        write!(std::io::stdout(), " {:>8}", format!("{n} runs"))?;
+        write!(super::stdout(), " {:>8}", format!("{n} runs"))?;
     }
-    writeln!(std::io::stdout())?;
+    writeln!(super::stdout())?;
     for k in [1, 2, 3, 5, 10] {
-        write!(std::io::stdout(), "  {k:>9}")?;
+        write!(super::stdout(), "  {k:>9}")?;
         for n in runs {
             let d: Vec<f64> = comps
                 .iter()
                 .map(|(sw, sb)| detectable_shift_sessions(*sw, *sb, k, n, alpha))
                 .collect();
             write!(
-                std::io::stdout(),
+                super::stdout(),
                 " {:>8.2}",
                 median(&d).unwrap_or(f64::NAN) * 100.0
             )?;
         }
-        writeln!(std::io::stdout())?;
+        writeln!(super::stdout())?;
     }
     let (sw, sb): (Vec<f64>, Vec<f64>) = comps.iter().copied().unzip();
     let (msw, msb) = (median(&sw).unwrap_or(0.0), median(&sb).unwrap_or(0.0));
     if msb * msb > msw * msw / 5.0 {
-        writeln!(std::io::stdout(),
+        writeln!(super::stdout(),
             "the between-session variance dominates (median sd {:.2} pp between, {:.2} pp within a session of 5 runs): more runs per session buy little; record more baseline sessions (`tachygate baseline update --append` at other times), and note the candidate's own session effect is a floor no baseline removes - `tachygate ab` (interleaved) avoids it",
             msb * 100.0,
             msw * 100.0 / 5f64.sqrt()
         )?;
     } else {
-        writeln!(std::io::stdout(),
+        writeln!(super::stdout(),
             "the within-session variance dominates (median sd {:.2} pp within, {:.2} pp between sessions): more runs per session (`repeats`) buy precision",
             msw * 100.0,
             msb * 100.0

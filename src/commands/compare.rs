@@ -133,11 +133,7 @@ pub fn publish(
         .with_context(|| format!("writing reports to {}", out.display()))?;
     if g.json {
         // stdout is the machine's; the human table moves to stderr.
-        write!(
-            std::io::stdout(),
-            "{}",
-            report::render(report, Format::Json)?
-        )?;
+        write!(super::stdout(), "{}", report::render(report, Format::Json)?)?;
         if !g.quiet {
             eprint!("{}", table::render(report, g.verbose));
             for p in &written {
@@ -146,14 +142,14 @@ pub fn publish(
         }
     } else if g.quiet {
         writeln!(
-            std::io::stdout(),
+            super::stdout(),
             "{}",
             table::render(report, false).lines().last().unwrap_or("")
         )?;
     } else {
-        write!(std::io::stdout(), "{}", table::render(report, g.verbose))?;
+        write!(super::stdout(), "{}", table::render(report, g.verbose))?;
         for p in &written {
-            writeln!(std::io::stdout(), "report: {}", p.display())?;
+            writeln!(super::stdout(), "report: {}", p.display())?;
         }
     }
     Ok(())

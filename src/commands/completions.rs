@@ -35,7 +35,7 @@ pub fn completions(args: CompletionsArgs) -> anyhow::Result<Exit> {
     // Rendered in memory: `generate` panics when its writer fails (`| head`).
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "tachygate", &mut script);
-    std::io::stdout().write_all(&script)?;
+    super::stdout().write_all(&script)?;
     Ok(Exit::Pass)
 }
 
@@ -44,14 +44,14 @@ pub fn man(args: ManArgs) -> anyhow::Result<Exit> {
     match args.dir {
         None => {
             clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
+                .render(&mut super::stdout())
                 .context("writing the man page to stdout")?;
         }
         Some(dir) => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             clap_mangen::generate_to(cmd, &dir)
                 .with_context(|| format!("writing man pages to {}", dir.display()))?;
-            writeln!(std::io::stdout(), "{}", dir.display())?;
+            writeln!(super::stdout(), "{}", dir.display())?;
         }
     }
     Ok(Exit::Pass)

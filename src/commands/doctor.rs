@@ -33,7 +33,7 @@ struct Report {
 impl Report {
     fn line(&mut self, text: std::fmt::Arguments) {
         if self.write_error.is_none() {
-            self.write_error = writeln!(std::io::stdout(), "{text}").err();
+            self.write_error = writeln!(super::stdout(), "{text}").err();
         }
     }
 

@@ -75,7 +75,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     if !g.quiet {
         for (rel, _) in &kept {
             writeln!(
-                std::io::stdout(),
+                super::stdout(),
                 "kept {} (already up to date)",
                 shown(dir, rel).display()
             )?;
@@ -109,7 +109,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         crate::fsutil::write_atomic(&path, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
         if !g.quiet {
-            writeln!(std::io::stdout(), "wrote {}", shown(dir, rel).display())?;
+            writeln!(super::stdout(), "wrote {}", shown(dir, rel).display())?;
         }
     }
     if !g.quiet {
@@ -132,11 +132,11 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             ),
         ];
         let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-        writeln!(std::io::stdout(), "\nNext:")?;
+        writeln!(super::stdout(), "\nNext:")?;
         for (cmd, why) in steps {
-            writeln!(std::io::stdout(), "  {cmd:width$}  # {why}")?;
+            writeln!(super::stdout(), "  {cmd:width$}  # {why}")?;
         }
-        writeln!(std::io::stdout(),
+        writeln!(super::stdout(),
             "Commit scenarios/ and {WORKFLOW_REL}: each pull request is then gated against its base commit."
         )?;
     }

@@ -44,8 +44,7 @@ pub struct Args {
 
 pub fn run(args: Args, _g: &Global) -> anyhow::Result<Exit> {
     let profile = Profile::open(&args.profile)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, super::stdout());
     if let Some(path) = &args.speedscope {
         write_speedscope(&profile, &args.profile, path)?;
         if !(args.collapsed || args.json || args.top.is_some()) {

@@ -141,12 +141,10 @@ pub fn run(args: Args, _g: &Global) -> anyhow::Result<Exit> {
     emit(&text)
 }
 
-/// Writes to stdout; a closed pipe (`tachygate list | head`) is not an error.
 fn emit(text: &str) -> anyhow::Result<Exit> {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(Exit::Pass),
-    }
+    let mut out = super::stdout();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(Exit::Pass)
 }

@@ -47,7 +47,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         .with_context(|| format!("writing reports to {}", out.display()))?;
     if !g.quiet {
         for p in &written {
-            writeln!(std::io::stdout(), "{}", p.display())?;
+            writeln!(super::stdout(), "{}", p.display())?;
         }
     }
     Ok(Exit::Pass)

@@ -149,7 +149,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             summary.results_dir.display()
         );
     }
-    writeln!(std::io::stdout(), "{}", summary.results_dir.display())?;
+    writeln!(super::stdout(), "{}", summary.results_dir.display())?;
     if failed.is_empty() {
         Ok(Exit::Pass)
     } else {
