@@ -74,13 +74,13 @@ impl Exit {
 /// The code a single error in a chain decides, if it decides one. Stage errors describe bad
 /// input, configuration or environment (a scenario file, a baseline, a profile, a revision, an
 /// interpreter): exit 2. A failed run is not an error but an outcome the commands return as
-/// [`Exit::Failure`]; the errors that mean "could not measure" are [`Failure`]. Anything
+/// [`Exit::Failure`]; the errors that mean "could not measure" are [`CannotMeasure`]. Anything
 /// untyped (an I/O error with context) stays a usage error, as it has always been.
 fn classify(cause: &(dyn StdError + 'static)) -> Option<Exit> {
-    if cause.is::<Failure>() {
+    if cause.is::<CannotMeasure>() {
         return Some(Exit::Failure);
     }
-    let input = cause.is::<Usage>()
+    let input = cause.is::<UsageError>()
         || cause.is::<crate::scenario::ScenarioError>()
         || cause.is::<crate::baseline::BaselineError>()
         || cause.is::<crate::run::RunError>()
@@ -126,21 +126,21 @@ pub fn help_for(codes: &[Exit], specific: &[(Exit, &str)]) -> String {
 /// (conflicting flags, an empty selection): exit 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Usage(pub String);
+pub struct UsageError(pub String);
 
 /// Nothing could be measured (e.g. no scenario produced runs on both sides): exit 3.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct Failure(pub String);
+pub struct CannotMeasure(pub String);
 
 /// `Err(usage(...))?` for a command-line or input mistake.
 pub fn usage(message: String) -> anyhow::Error {
-    Usage(message).into()
+    UsageError(message).into()
 }
 
 /// `Err(failure(...))?` when the gate could not measure.
 pub fn failure(message: String) -> anyhow::Error {
-    Failure(message).into()
+    CannotMeasure(message).into()
 }
 
 #[cfg(test)]
