@@ -71,15 +71,15 @@ pub struct SampleSet {
 /// scenario it concerns and, where it helps, what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("cannot read baseline {path}: {source}")]
+    #[error("cannot read baseline {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("cannot write baseline {path}: {source}")]
+    #[error("cannot write baseline {path}: {cause}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path} is not valid baseline JSON at line {line}, column {column}: {message}")]
     Syntax {
@@ -98,11 +98,11 @@ pub enum BaselineError {
     Shape { path: PathBuf, message: String },
     #[error("scenario {scenario}: no usable runs to build a sample set from")]
     NoRuns { scenario: String },
-    #[error("scenario {scenario}: invalid ignore glob {pattern:?}: {source}")]
+    #[error("scenario {scenario}: invalid ignore glob {pattern:?}: {cause}")]
     Glob {
         scenario: String,
         pattern: String,
-        source: globset::Error,
+        cause: globset::Error,
     },
     #[error("scenario {scenario}: run {index} is for scenario {other}")]
     WrongScenario {
@@ -259,7 +259,7 @@ impl SampleSet {
     pub fn load(path: &Path) -> Result<SampleSet, BaselineError> {
         let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Read {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         Self::parse(&text, path)
     }
@@ -459,7 +459,7 @@ impl SampleSet {
         crate::fsutil::write_atomic(path, self.to_pretty_json().as_bytes()).map_err(|source| {
             BaselineError::Write {
                 path: path.to_path_buf(),
-                source,
+                cause: source,
             }
         })
     }
@@ -565,13 +565,13 @@ pub fn sample_set_from_runs(
                 b.add(globset::Glob::new(p).map_err(|source| BaselineError::Glob {
                     scenario: name.to_string(),
                     pattern: p.clone(),
-                    source,
+                    cause: source,
                 })?);
             }
             Some(b.build().map_err(|source| BaselineError::Glob {
                 scenario: name.to_string(),
                 pattern: sc.gate.ignore.join(", "),
-                source,
+                cause: source,
             })?)
         }
         _ => None,
@@ -668,13 +668,13 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, BaselineError> {
     }
     let entries = std::fs::read_dir(dir).map_err(|source| BaselineError::Read {
         path: dir.to_path_buf(),
-        source,
+        cause: source,
     })?;
     let mut out = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| BaselineError::Read {
             path: dir.to_path_buf(),
-            source,
+            cause: source,
         })?;
         let path = entry.path();
         if path.extension().and_then(|e| e.to_str()) == Some("json") && path.is_file() {
@@ -693,18 +693,18 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SampleSet)>, BaselineError> 
     if !dir.is_dir() {
         return Err(BaselineError::Read {
             path: dir.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
+            cause: std::io::Error::new(std::io::ErrorKind::NotFound, "not a directory"),
         });
     }
     let entries = std::fs::read_dir(dir).map_err(|source| BaselineError::Read {
         path: dir.to_path_buf(),
-        source,
+        cause: source,
     })?;
     let mut subdirs = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| BaselineError::Read {
             path: dir.to_path_buf(),
-            source,
+            cause: source,
         })?;
         if entry.path().is_dir() {
             subdirs.push(entry.path());

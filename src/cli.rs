@@ -23,7 +23,7 @@ pub const VERSION: &str = concat!(
     name = "tachygate",
     version = VERSION,
     about = "Gate CI merges on Python hot-path regressions, measured with CPython 3.15's sampling profiler",
-    after_help = "Exit codes: 0 no regression, 1 regression or budget breach, 2 usage/config/input error, 3 a run failed."
+    after_help = crate::exit::help()
 )]
 pub struct Cli {
     #[command(flatten)]

@@ -8,14 +8,15 @@
 //!     -> aggregate (RunAggregate) -> baseline / compare (ScenarioComparison) -> report
 //! ```
 //!
-//! `commands` glues the stages into the CLI's subcommands; `main.rs` only maps outcomes to
-//! exit codes.
+//! `commands` glues the stages into the CLI's subcommands; `exit` defines the exit codes and
+//! maps errors to them; `main.rs` only prints the error and exits.
 
 pub mod aggregate;
 pub mod baseline;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod exit;
 pub mod fsutil;
 pub mod git;
 pub mod profile;

@@ -1,18 +1,18 @@
 use clap::Parser;
+use std::process::ExitCode;
 use tachygate::cli::Cli;
-use tachygate::commands::{self, exit, ExitError};
+use tachygate::commands;
+use tachygate::exit::Exit;
 
-fn main() {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match commands::dispatch(cli) {
         Ok(code) => code,
         Err(err) => {
             // `{:#}` prints the whole context chain on one line: "reading x.bin: bad magic ...".
             eprintln!("tachygate: error: {err:#}");
-            err.downcast_ref::<ExitError>()
-                .map(|e| e.code)
-                .unwrap_or(exit::USAGE)
+            Exit::of_error(&err)
         }
     };
-    std::process::exit(code);
+    code.into()
 }

@@ -30,11 +30,11 @@ pub const HOW_TO_INSTALL: &str = "install CPython 3.15 (`uv python install 3.15`
 pub enum PythonError {
     #[error("no CPython 3.15 interpreter found (looked at $VIRTUAL_ENV, .venv, python3.15 on PATH, $pythonLocation, uv- and pyenv-managed Pythons, python3 on PATH; `tachygate doctor` lists each): {HOW_TO_INSTALL}")]
     NotFound,
-    #[error("cannot run {path} (from {origin}): {source}; {HOW_TO_INSTALL}")]
+    #[error("cannot run {path} (from {origin}): {cause}; {HOW_TO_INSTALL}")]
     Launch {
         path: PathBuf,
         origin: &'static str,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path} (from {origin}) is Python {version}, but tachygate needs CPython 3.15 or newer for profiling.sampling; {HOW_TO_INSTALL}")]
     TooOld {
@@ -312,7 +312,7 @@ pub fn probe(path: &Path, origin: &'static str) -> Result<Interpreter, PythonErr
         .map_err(|source| PythonError::Launch {
             path: path.to_path_buf(),
             origin,
-            source,
+            cause: source,
         })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut lines = stdout.lines();
@@ -327,7 +327,7 @@ pub fn probe(path: &Path, origin: &'static str) -> Result<Interpreter, PythonErr
         return Err(PythonError::Launch {
             path: path.to_path_buf(),
             origin,
-            source: std::io::Error::other(format!(
+            cause: std::io::Error::other(format!(
                 "it did not report a version (exit {:?}): {}",
                 out.status.code(),
                 String::from_utf8_lossy(&out.stderr).trim()

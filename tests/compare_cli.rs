@@ -2,6 +2,8 @@
 //! compatibility refusal and `--allow-mismatch`, budgets and focus from scenario definitions,
 //! `--fail-on improved`, report output, and usage errors.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
@@ -456,4 +458,37 @@ fn sides_whose_functions_do_not_match_are_refused_with_exit_2() {
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     assert_eq!(json["scenarios"][0]["status"], "error");
+}
+
+/// A closed stdout (`tachygate compare ... | head -1`) drops the table but not the verdict: the
+/// reports are written and a regression still exits 1.
+#[test]
+fn a_closed_stdout_does_not_change_the_verdict() {
+    let d = tempfile::tempdir().unwrap();
+    let mut slow = base_work();
+    slow[2] *= 1.5;
+    let a = write(d.path(), "a.json", &set("demo", &base_work()));
+    let b = write(d.path(), "b.json", &set("demo", &slow));
+    let out = d.path().join("rep");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_tachygate"))
+        .arg("compare")
+        .args([&a, &b])
+        .arg("--reports")
+        .arg(&out)
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .stdout(common::closed_stdout())
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        run.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(out.join("report.json").is_file());
 }

@@ -1,16 +1,18 @@
 //! `tachygate ab BASE_REV [HEAD_REV]`: compare two git revisions on this machine, now, with
 //! interleaved runs (see [`super::paired`], which `check --base` shares).
 
-use super::compare::{usage, GateArgs, ReportArgs};
+use super::compare::{GateArgs, ReportArgs};
 use super::paired::{self, Paired, Request};
-use super::run::INTERRUPTED;
 use crate::cli::Global;
+use crate::exit::{self, usage, Exit};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 no regression, 1 regression or budget breach, 2 usage error \
-(bad revision, not a git repository, refused comparison), 3 a run failed, 130 interrupted."
+    after_help = exit::help_for(&Exit::ALL, &[(
+        Exit::Usage,
+        "usage error (bad revision, not a git repository, refused comparison)"
+    )])
 )]
 pub struct Args {
     /// The baseline revision (A): anything `git rev-parse` accepts.
@@ -42,7 +44,7 @@ pub struct Args {
     pub report: ReportArgs,
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let (label, formats, out) = args.report.resolve("ab")?;
     let mut paths = args.paths.clone();
     if paths.is_empty() {
@@ -62,7 +64,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         label: label.clone(),
     };
     let outcomes = match paired::compare_revisions(&req, &args.gate.options(), g)? {
-        Paired::Interrupted => return Ok(INTERRUPTED),
+        Paired::Interrupted => return Ok(Exit::Interrupted),
         Paired::NothingInCommon => {
             return Err(usage(
                 "no scenario exists in both revisions (check --path / --scenario)".into(),

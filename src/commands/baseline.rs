@@ -4,12 +4,13 @@
 //! `--append` adds the runs to the existing baseline of the same class as a new recording
 //! session instead of replacing it (sessions feed the between-session variance).
 
-use super::compare::usage;
-use super::{exit, run::select_scenarios};
+use super::run::select_scenarios;
 use crate::baseline::{baseline_path, legacy_baseline_path, sample_set_from_runs, SampleSet};
 use crate::cli::Global;
+use crate::exit::{self, usage, Exit};
 use crate::run::{self, RunOptions, TerminalProgress};
 use anyhow::Context;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -28,8 +29,11 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 every selected baseline written, 2 usage/config error, \
-3 a scenario was skipped because a run failed (the others are still written)."
+    after_help = exit::help_for(&[Exit::Pass, Exit::Usage, Exit::Failure, Exit::Interrupted], &[
+        (Exit::Pass, "every selected baseline written"),
+        (Exit::Usage, "usage/config error"),
+        (Exit::Failure, "a scenario was skipped because a run failed (the others are still written)"),
+    ])
 )]
 pub struct UpdateArgs {
     /// Scenario names or globs [default: all].
@@ -60,13 +64,13 @@ pub struct UpdateArgs {
     pub append: bool,
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     match args.command {
         Command::Update(a) => update(a, g),
     }
 }
 
-fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
+fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
     // The project's baselines/, not the current directory's (see `scenario::project_root`).
     let dir = args
         .dir
@@ -87,13 +91,13 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
     let defs = crate::compare::sides::definitions(&scenarios);
     let mut interrupted = false;
     let mut all_runs = if from_results {
-        run::load_results(&args.from).map_err(|e| usage(e.to_string()))?
+        run::load_results(&args.from)?
     } else {
         if scenarios.is_empty() {
             return Err(usage("no scenarios selected".into()));
         }
         if let Some(p) = &args.python {
-            crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+            crate::python::probe(p, "--python")?;
         }
         let out = args.results.clone().unwrap_or_else(|| {
             run::default_results_dir(Some(&format!(
@@ -119,9 +123,9 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
     if from_results && !args.names.is_empty() {
         let mut b = globset::GlobSetBuilder::new();
         for n in &args.names {
-            b.add(globset::Glob::new(n).map_err(|e| usage(format!("{n:?}: {e}")))?);
+            b.add(globset::Glob::new(n).with_context(|| format!("{n:?}"))?);
         }
-        let filter = b.build().map_err(|e| usage(e.to_string()))?;
+        let filter = b.build()?;
         all_runs.retain(|r| filter.is_match(&r.scenario));
         if all_runs.is_empty() {
             return Err(usage(format!(
@@ -146,8 +150,7 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
         if def.is_none() && !g.quiet {
             eprintln!("tachygate: {name}: no scenario definition found; no ignore globs applied");
         }
-        let built =
-            sample_set_from_runs(runs, def, false, &source).map_err(|e| usage(e.to_string()))?;
+        let built = sample_set_from_runs(runs, def, false, &source)?;
         match built.set {
             Some(set) if built.excluded.is_empty() && set.runs.len() >= 2 => {
                 let class = set.class();
@@ -166,10 +169,8 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
                 };
                 let (to_write, sessions) = match (&existing, args.append) {
                     (Some(old_path), true) => {
-                        let mut old =
-                            SampleSet::load(old_path).map_err(|e| usage(e.to_string()))?;
-                        old.append_session(set, &path)
-                            .map_err(|e| usage(e.to_string()))?;
+                        let mut old = SampleSet::load(old_path)?;
+                        old.append_session(set, &path)?;
                         let n = old.session_count();
                         (old, n)
                     }
@@ -196,20 +197,21 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
                         .with_context(|| format!("removing {}", legacy.display()))?;
                 }
                 if !g.quiet {
-                    println!(
+                    writeln!(
+                        super::stdout(),
                         "wrote {} ({} runs in {} session(s), {} samples; machine class {})",
                         path.display(),
                         to_write.runs.len(),
                         sessions,
                         to_write.total_samples(),
                         class.id
-                    );
+                    )?;
                     if legacy_same_class {
-                        println!(
+                        writeln!(super::stdout(),
                             "removed {}: the version 1 baseline of the same machine class, superseded by {}",
                             legacy.display(),
                             path.display()
-                        );
+                        )?;
                     }
                 }
             }
@@ -219,20 +221,20 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<i32> {
                 if set.as_ref().is_some_and(|s| s.runs.len() < 2) || set.is_none() {
                     why.push("fewer than 2 usable runs".into());
                 }
-                println!(
+                writeln!(super::stdout(),
                     "skipped {name}: not every run succeeded ({}); its baselines in {} are left unchanged",
                     why.join("; "),
                     dir.display()
-                );
+                )?;
             }
         }
     }
     if interrupted {
-        return Ok(super::run::INTERRUPTED);
+        return Ok(Exit::Interrupted);
     }
     Ok(if skipped > 0 {
-        exit::RUN_FAILED
+        Exit::Failure
     } else {
-        exit::OK
+        Exit::Pass
     })
 }

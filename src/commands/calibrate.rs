@@ -11,16 +11,18 @@
 //! number of sessions and runs per session buys: runs only shrink the within part, sessions
 //! the between part (repeat where the variance is - Kalibera & Jones 2013).
 
-use super::compare::{usage, GateArgs};
-use super::{exit, run::select_scenarios};
+use super::compare::GateArgs;
+use super::run::select_scenarios;
 use crate::baseline::{sample_set_from_runs, SampleSet};
 use crate::cli::Global;
 use crate::compare::stats::{mean_sd, median, t_quantile, variance_components};
 use crate::compare::{compare_sets, default_min_effect, Metric, Verdict};
+use crate::exit::{self, usage, Exit};
 use crate::run::{self, RunOptions, TerminalProgress};
 use crate::scenario::{Mode, SamplerSettings, Scenario};
 use anyhow::Context;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -31,7 +33,11 @@ const POWER: f64 = 0.95;
 const LIST_MIN_SHARE: f64 = 0.005;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit codes: 0 done, 2 usage/config error, 3 too few runs succeeded.")]
+#[command(after_help = exit::help_for(&[Exit::Pass, Exit::Usage, Exit::Failure, Exit::Interrupted], &[
+    (Exit::Pass, "done"),
+    (Exit::Usage, "usage/config error"),
+    (Exit::Failure, "too few runs succeeded"),
+]))]
 pub struct Args {
     /// The scenario (name or glob matching exactly one).
     pub scenario: String,
@@ -172,7 +178,7 @@ pub fn runs_for(sd: f64, effect: f64, alpha: f64) -> Option<usize> {
     (2..=1000).find(|&n| detectable_shift(sd, n, alpha) <= effect)
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let scenario_paths: Vec<PathBuf> = args.scenarios.iter().cloned().collect();
     let selected = select_scenarios(
         &scenario_paths,
@@ -195,7 +201,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         )))
     });
     if let Some(p) = &args.python {
-        crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+        crate::python::probe(p, "--python")?;
     }
     let interrupt = Arc::new(AtomicBool::new(false));
     let runs_now = args.baseline.is_none() && args.from.is_empty();
@@ -218,7 +224,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     // runs all fail the error-rate check still gets told what to change.
     let mut records: Vec<run::ScenarioRuns> = Vec::new();
     let all = if let Some(path) = &args.baseline {
-        let set = SampleSet::load(path).map_err(|e| usage(e.to_string()))?;
+        let set = SampleSet::load(path)?;
         if set.scenario != scenario.name {
             return Err(usage(format!(
                 "{} holds scenario {}, not {}",
@@ -231,7 +237,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     } else if runs_now {
         let summary = execute(scenario, dir.clone(), args.runs)?;
         if summary.interrupted {
-            return Ok(super::run::INTERRUPTED);
+            return Ok(Exit::Interrupted);
         }
         let set = built_set(&summary.scenarios, scenario)?;
         records.extend(summary.scenarios);
@@ -240,8 +246,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         // One session per results directory.
         let mut merged: Option<SampleSet> = None;
         for dir in &args.from {
-            let runs =
-                run::load_results(std::slice::from_ref(dir)).map_err(|e| usage(e.to_string()))?;
+            let runs = run::load_results(std::slice::from_ref(dir))?;
             let set = built_set(&runs, scenario)?;
             records.extend(runs);
             let Some(set) = set else {
@@ -249,9 +254,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             };
             match &mut merged {
                 None => merged = Some(set),
-                Some(m) => m
-                    .append_session(set, dir)
-                    .map_err(|e| usage(e.to_string()))?,
+                Some(m) => m.append_session(set, dir)?,
             }
         }
         if merged.is_none() {
@@ -270,14 +273,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             other.sampler = alternative_sampler(&sampler_used);
             let summary = execute(&other, dir.join("compare-sampler"), COMPARE_RUNS)?;
             if summary.interrupted {
-                return Ok(super::run::INTERRUPTED);
+                return Ok(Exit::Interrupted);
             }
             let err = summary.scenarios.first().and_then(median_error_rate);
             Some((other.sampler, err))
         } else {
             None
         };
-        println!(
+        writeln!(
+            super::stdout(),
             "{}",
             sampler_recommendation(
                 &sampler_used,
@@ -285,14 +289,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                 alt.as_ref().map(|(s, e)| (s, *e)),
                 scenario.run.max_error_rate_pct,
             )
-        );
+        )?;
     }
     let Some(all) = all.filter(|s| s.runs.len() >= 4) else {
         eprintln!(
             "tachygate: {}: fewer than 4 usable runs; cannot calibrate",
             scenario.name
         );
-        return Ok(exit::RUN_FAILED);
+        return Ok(Exit::Failure);
     };
     let half = |parity: usize| SampleSet {
         runs: all
@@ -313,7 +317,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     };
     let (a, b) = (half(0), half(1));
     let opts = args.gate.options();
-    let cmp = compare_sets(&a, &b, &scenario.gate, &opts).map_err(|e| usage(e.to_string()))?;
+    let cmp = compare_sets(&a, &b, &scenario.gate, &opts)?;
     let alpha = 1.0 - opts.confidence;
     let min_effect = opts
         .min_effect
@@ -354,7 +358,8 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         .collect();
     rows.sort_by(|x, y| y.1.total_cmp(&x.1));
 
-    println!(
+    writeln!(
+        super::stdout(),
         "calibrate {}: {} runs ({} vs {} interleaved), {:.0} samples/run, {} {} Hz",
         scenario.name,
         all.runs.len(),
@@ -363,18 +368,25 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         samples_per_run,
         all.sampler.mode,
         all.sampler.rate_hz
-    );
-    println!(
+    )?;
+    writeln!(
+        super::stdout(),
         "  {:<56} {:>7} {:>8} {:>9} {:>11} {:>10}",
-        "function (self share)", "mean", "sd pp", "sd/binom", "detect pp", "runs/side"
-    );
+        "function (self share)",
+        "mean",
+        "sd pp",
+        "sd/binom",
+        "detect pp",
+        "runs/side"
+    )?;
     let mut detect = Vec::new();
     for (name, m, sd, ratio) in &rows {
         let d = detectable_shift(*sd, per_side, per_test_alpha);
         detect.push(d);
         let need = runs_for(*sd, min_effect, per_test_alpha)
             .map_or_else(|| ">1000".to_string(), |n| n.to_string());
-        println!(
+        writeln!(
+            super::stdout(),
             "  {:<56} {:>6.1}% {:>8.2} {:>9.2} {:>11.2} {:>10}",
             name,
             m * 100.0,
@@ -382,7 +394,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             ratio,
             d * 100.0,
             need
-        );
+        )?;
     }
     let half_widths: Vec<f64> = cmp
         .functions
@@ -396,46 +408,47 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         .filter(|f| matches!(f.verdict, Verdict::Regressed | Verdict::Improved))
         .map(|f| format!("{} ({:?}, {})", f.function, f.metric, f.verdict.as_str()))
         .collect();
-    println!();
+    writeln!(super::stdout())?;
     if let Some(hw) = median(&half_widths) {
-        println!(
+        writeln!(super::stdout(),
             "noise floor: median {:.0}% interval half-width {:.2} pp with {} runs per side (functions >= 1%)",
             opts.confidence * 100.0,
             hw * 100.0,
             per_side
-        );
+        )?;
     }
     if let Some(d) = median(&detect) {
-        println!(
+        writeln!(super::stdout(),
             "smallest shift detected with ~{:.0}% power at {} runs/side: median {:.2} pp over listed functions (per-test alpha {:.4} after Holm over {} tests)",
             POWER * 100.0,
             per_side,
             d * 100.0,
             per_test_alpha,
             family
-        );
+        )?;
     }
-    println!(
+    writeln!(super::stdout(),
         "min_effect {:.2} pp: the 'runs/side' column is what each function needs to detect it with ~{:.0}% power",
         min_effect * 100.0,
         POWER * 100.0
-    );
+    )?;
     if alarms.is_empty() {
-        println!("false alarms in this A/A comparison: none");
+        writeln!(super::stdout(), "false alarms in this A/A comparison: none")?;
     } else {
-        println!(
+        writeln!(
+            super::stdout(),
             "false alarms in this A/A comparison: {} ({})",
             alarms.len(),
             alarms.join(", ")
-        );
+        )?;
     }
     for w in &cmp.warnings {
-        println!("warning: {w}");
+        writeln!(super::stdout(), "warning: {w}")?;
     }
     if all.session_count() >= 2 {
-        print_session_components(&all, &rows, per_test_alpha);
+        print_session_components(&all, &rows, per_test_alpha)?;
     }
-    Ok(exit::OK)
+    Ok(Exit::Pass)
 }
 
 /// The usable runs of `scenario` among `runs`, with exclusions reported on stderr.
@@ -446,8 +459,7 @@ fn built_set(
     let Some(sr) = runs.iter().find(|r| r.scenario == scenario.name) else {
         return Ok(None);
     };
-    let built = sample_set_from_runs(sr, Some(scenario), false, "calibrate")
-        .map_err(|e| usage(e.to_string()))?;
+    let built = sample_set_from_runs(sr, Some(scenario), false, "calibrate")?;
     for e in &built.excluded {
         eprintln!("tachygate: {}: excluded {e}", scenario.name);
     }
@@ -469,19 +481,29 @@ pub fn detectable_shift_sessions(sw: f64, sb: f64, k: usize, n: usize, alpha: f6
 
 /// Within- and between-session variance per listed function, and what precision sessions and
 /// runs buy.
-fn print_session_components(all: &SampleSet, rows: &[(String, f64, f64, f64)], alpha: f64) {
+fn print_session_components(
+    all: &SampleSet,
+    rows: &[(String, f64, f64, f64)],
+    alpha: f64,
+) -> std::io::Result<()> {
     let sessions = all.session_of_runs();
     let mut comps = Vec::new();
-    println!();
-    println!(
+    writeln!(super::stdout())?;
+    writeln!(
+        super::stdout(),
         "variance components over {} sessions ({} runs):",
         all.session_count(),
         all.runs.len()
-    );
-    println!(
+    )?;
+    writeln!(
+        super::stdout(),
         "  {:<56} {:>7} {:>9} {:>10} {:>9}",
-        "function (self share)", "mean", "within pp", "between pp", "between %"
-    );
+        "function (self share)",
+        "mean",
+        "within pp",
+        "between pp",
+        "between %"
+    )?;
     for (name, _, _, _) in rows {
         let values: Vec<f64> = all
             .runs
@@ -498,55 +520,61 @@ fn print_session_components(all: &SampleSet, rows: &[(String, f64, f64, f64)], a
             continue;
         };
         let share = c.between / (c.between + c.within).max(f64::MIN_POSITIVE);
-        println!(
+        writeln!(
+            super::stdout(),
             "  {:<56} {:>6.1}% {:>9.2} {:>10.2} {:>8.0}%",
             name,
             c.mean * 100.0,
             c.within.sqrt() * 100.0,
             c.between.sqrt() * 100.0,
             share * 100.0
-        );
+        )?;
         comps.push((c.within.sqrt(), c.between.sqrt()));
     }
     if comps.is_empty() {
-        return;
+        return Ok(());
     }
-    println!(
+    writeln!(super::stdout(),
         "smallest shift detected with ~{:.0}% power (median over listed functions, pp), baseline sessions x runs per session, candidate one session of the same runs:",
         POWER * 100.0
-    );
+    )?;
     let runs = [3, 5, 10, 20];
-    print!("  {:>9}", "sessions");
+    write!(super::stdout(), "  {:>9}", "sessions")?;
     for n in runs {
-        print!(" {:>8}", format!("{n} runs"));
+        write!(super::stdout(), " {:>8}", format!("{n} runs"))?;
     }
-    println!();
+    writeln!(super::stdout())?;
     for k in [1, 2, 3, 5, 10] {
-        print!("  {k:>9}");
+        write!(super::stdout(), "  {k:>9}")?;
         for n in runs {
             let d: Vec<f64> = comps
                 .iter()
                 .map(|(sw, sb)| detectable_shift_sessions(*sw, *sb, k, n, alpha))
                 .collect();
-            print!(" {:>8.2}", median(&d).unwrap_or(f64::NAN) * 100.0);
+            write!(
+                super::stdout(),
+                " {:>8.2}",
+                median(&d).unwrap_or(f64::NAN) * 100.0
+            )?;
         }
-        println!();
+        writeln!(super::stdout())?;
     }
     let (sw, sb): (Vec<f64>, Vec<f64>) = comps.iter().copied().unzip();
     let (msw, msb) = (median(&sw).unwrap_or(0.0), median(&sb).unwrap_or(0.0));
     if msb * msb > msw * msw / 5.0 {
-        println!(
+        writeln!(super::stdout(),
             "the between-session variance dominates (median sd {:.2} pp between, {:.2} pp within a session of 5 runs): more runs per session buy little; record more baseline sessions (`tachygate baseline update --append` at other times), and note the candidate's own session effect is a floor no baseline removes - `tachygate ab` (interleaved) avoids it",
             msb * 100.0,
             msw * 100.0 / 5f64.sqrt()
-        );
+        )?;
     } else {
-        println!(
+        writeln!(super::stdout(),
             "the within-session variance dominates (median sd {:.2} pp within, {:.2} pp between sessions): more runs per session (`repeats`) buy precision",
             msw * 100.0,
             msb * 100.0
-        );
+        )?;
     }
+    Ok(())
 }
 
 #[cfg(test)]

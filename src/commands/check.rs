@@ -13,12 +13,13 @@
 //! report, exit 0 (a notice says why and how to record one), or exit 2 with
 //! `--require-baselines`. Another class's data can never produce a verdict.
 
-use super::compare::{publish, usage, GateArgs, ReportArgs};
-use super::{exit, run::select_scenarios};
+use super::compare::{publish, GateArgs, ReportArgs};
+use super::run::select_scenarios;
 use crate::baseline::{for_class, sample_set_from_runs, scenario_baselines, SampleSet};
 use crate::cli::Global;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
 use crate::compare::{build_report, error_comparison};
+use crate::exit::{self, usage, Exit};
 use crate::run::{self, MachineClass, RunOptions, TerminalProgress};
 use crate::scenario::{Scenario, Shard};
 use anyhow::Context;
@@ -29,9 +30,10 @@ use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 no regression, 1 regression or budget breach \
-(--fail-on improved: also improvements), 2 usage/config error or refused comparison, 3 a run failed, \
-130 interrupted."
+    after_help = exit::help_for(&Exit::ALL, &[
+        (Exit::Regression, "regression or budget breach (--fail-on improved: also improvements)"),
+        (Exit::Usage, "usage/config error or refused comparison"),
+    ])
 )]
 pub struct Args {
     /// Scenario files or directories [default: the project's scenarios/, found at or above the
@@ -83,17 +85,12 @@ pub struct Args {
     pub report: ReportArgs,
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     if args.base.is_some() {
         return super::paired::check(args, g);
     }
     let (label, formats, out) = args.report.resolve("check")?;
-    let shard = args
-        .shard
-        .as_deref()
-        .map(str::parse::<Shard>)
-        .transpose()
-        .map_err(|e| usage(e.to_string()))?;
+    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     // Defaults are the project's, not the current directory's: `check` from docs/ must run
     // the same scenarios against the same baselines as from the root.
     let root = crate::scenario::project_root();
@@ -118,7 +115,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     let mut available: BTreeMap<String, Vec<(PathBuf, SampleSet)>> = BTreeMap::new();
     let mut predictor = ClassPredictor::new(args.from.is_empty(), args.python.clone());
     for s in &scenarios {
-        let found = scenario_baselines(&baselines, &s.name).map_err(|e| usage(e.to_string()))?;
+        let found = scenario_baselines(&baselines, &s.name)?;
         if found.is_empty() {
             let msg = format!(
                 "no baseline for scenario {} (in {}); create it with: {}",
@@ -176,7 +173,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     if !to_run.is_empty() {
         let all_runs = if args.from.is_empty() {
             if let Some(p) = &args.python {
-                crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+                crate::python::probe(p, "--python")?;
             }
             let dir = args.results.clone().unwrap_or_else(|| {
                 run::default_results_dir(Some(&format!(
@@ -201,7 +198,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             interrupted = summary.interrupted;
             summary.scenarios
         } else {
-            run::load_results(&args.from).map_err(|e| usage(e.to_string()))?
+            run::load_results(&args.from)?
         };
         let defs = sides::definitions(&to_run);
         for runs in &all_runs {
@@ -209,8 +206,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                 continue;
             };
             let source = format!("{label} ({})", runs.scenario);
-            let built = sample_set_from_runs(runs, Some(def), true, &source)
-                .map_err(|e| usage(e.to_string()))?;
+            let built = sample_set_from_runs(runs, Some(def), true, &source)?;
             if !built.excluded.is_empty() {
                 candidate
                     .excluded
@@ -276,13 +272,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             "tachygate: nothing to check: no selected scenario has a baseline in {}",
             baselines.display()
         );
-        return Ok(exit::OK);
+        return Ok(Exit::Pass);
     }
     let code = sides::exit_code(&outcomes);
     let report = build_report(&label, outcomes.into_iter().map(|o| o.comparison).collect());
     publish(&report, &out, &formats, g)?;
     if interrupted {
-        return Ok(super::run::INTERRUPTED);
+        return Ok(Exit::Interrupted);
     }
     Ok(code)
 }

@@ -2,14 +2,15 @@
 //! results directories - without running anything (the release-A-vs-release-B path). Also
 //! home of the comparison and report flags that `check` and `ab` share.
 
-use super::{exit, ExitError};
 use crate::cli::Global;
 use crate::compare::{
     build_report, sides, table, Adjustment, CompareOptions, ComparisonReport, DEFAULT_CONFIDENCE,
 };
+use crate::exit::{self, usage, Exit};
 use crate::report::{self, Format};
 use anyhow::Context;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Statistics and gate flags shared by `compare`, `check` and `ab`.
@@ -112,21 +113,13 @@ impl ReportArgs {
                 "--label `{label}` must be a non-empty name without `/` (it becomes a directory name)"
             )));
         }
-        let formats = report::parse_list(&self.format).map_err(|e| usage(e.to_string()))?;
+        let formats = report::parse_list(&self.format)?;
         let out = self
             .out
             .clone()
             .unwrap_or_else(|| Path::new("reports").join(&label));
         Ok((label, formats, out))
     }
-}
-
-pub fn usage(message: String) -> anyhow::Error {
-    ExitError {
-        code: exit::USAGE,
-        message,
-    }
-    .into()
 }
 
 /// Writes the reports, prints the table (stdout) and where the reports went.
@@ -140,7 +133,7 @@ pub fn publish(
         .with_context(|| format!("writing reports to {}", out.display()))?;
     if g.json {
         // stdout is the machine's; the human table moves to stderr.
-        print!("{}", report::render(report, Format::Json)?);
+        write!(super::stdout(), "{}", report::render(report, Format::Json)?)?;
         if !g.quiet {
             eprint!("{}", table::render(report, g.verbose));
             for p in &written {
@@ -148,14 +141,15 @@ pub fn publish(
             }
         }
     } else if g.quiet {
-        println!(
+        writeln!(
+            super::stdout(),
             "{}",
             table::render(report, false).lines().last().unwrap_or("")
-        );
+        )?;
     } else {
-        print!("{}", table::render(report, g.verbose));
+        write!(super::stdout(), "{}", table::render(report, g.verbose))?;
         for p in &written {
-            println!("report: {}", p.display());
+            writeln!(super::stdout(), "report: {}", p.display())?;
         }
     }
     Ok(())
@@ -163,10 +157,14 @@ pub fn publish(
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Each side is a baseline file (baselines/NAME.json), a directory of baselines \
+    after_help = format!("Each side is a baseline file (baselines/NAME.json), a directory of baselines \
 (baselines/), or a results directory written by `tachygate run`. Several paths per side merge \
-(e.g. CI shards: -c results/shard-1 results/shard-2, or -c results/shard-*). Scenarios present on only one side are listed and skipped.\n\n\
-Exit codes: 0 no regression, 1 regression or budget breach, 2 usage error or refused comparison, 3 a run failed."
+(e.g. CI shards: -c results/shard-1 results/shard-2, or -c results/shard-*). Scenarios present on only one side are listed and skipped.\n\n{}",
+        exit::help_for(
+            &[Exit::Pass, Exit::Regression, Exit::Usage, Exit::Failure],
+            &[(Exit::Usage, "usage error or refused comparison")],
+        )
+    )
 )]
 pub struct Args {
     /// BASELINE and CANDIDATE (or use --baseline / --candidate, repeatable).
@@ -232,8 +230,8 @@ pub fn load_definitions(
         DefinitionsSource::Given(d) | DefinitionsSource::Found(d) => d,
         DefinitionsSource::None => return Ok(BTreeMap::new()),
     };
-    let all = crate::scenario::discover(std::slice::from_ref(dir))
-        .map_err(|e| usage(format!("scenario definitions: {e}")))?;
+    let all =
+        crate::scenario::discover(std::slice::from_ref(dir)).context("scenario definitions")?;
     Ok(sides::definitions(&all))
 }
 
@@ -257,12 +255,12 @@ fn name_filter(names: &[String]) -> anyhow::Result<Option<globset::GlobSet>> {
     }
     let mut b = globset::GlobSetBuilder::new();
     for n in names {
-        b.add(globset::Glob::new(n).map_err(|e| usage(format!("--scenario {n:?}: {e}")))?);
+        b.add(globset::Glob::new(n).with_context(|| format!("--scenario {n:?}"))?);
     }
-    Ok(Some(b.build().map_err(|e| usage(e.to_string()))?))
+    Ok(Some(b.build()?))
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let mut base = args.baseline.clone();
     let mut cand = args.candidate.clone();
     match args.sides.as_slice() {
@@ -291,7 +289,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     let defs = load_definitions(&def_source)?;
     let load = |paths: &[PathBuf], which: &str| {
         sides::load_side(paths, &defs, which == "candidate")
-            .map_err(|e| usage(format!("{which} side: {e}")))
+            .with_context(|| format!("{which} side"))
     };
     let mut b = load(&base, "baseline")?;
     let mut c = load(&cand, "candidate")?;

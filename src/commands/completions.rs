@@ -1,10 +1,11 @@
 //! `tachygate completions SHELL` and `tachygate man [DIR]`: generated from the clap
 //! definitions in `cli.rs`, so they can never disagree with `--help`.
 
-use super::exit;
 use crate::cli::Cli;
+use crate::exit::Exit;
 use anyhow::Context;
 use clap::CommandFactory;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -29,26 +30,29 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-pub fn completions(args: CompletionsArgs) -> anyhow::Result<i32> {
+pub fn completions(args: CompletionsArgs) -> anyhow::Result<Exit> {
     let mut cmd = Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "tachygate", &mut std::io::stdout());
-    Ok(exit::OK)
+    // Rendered in memory: `generate` panics when its writer fails (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "tachygate", &mut script);
+    super::stdout().write_all(&script)?;
+    Ok(Exit::Pass)
 }
 
-pub fn man(args: ManArgs) -> anyhow::Result<i32> {
+pub fn man(args: ManArgs) -> anyhow::Result<Exit> {
     let cmd = Cli::command();
     match args.dir {
         None => {
             clap_mangen::Man::new(cmd)
-                .render(&mut std::io::stdout())
+                .render(&mut super::stdout())
                 .context("writing the man page to stdout")?;
         }
         Some(dir) => {
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             clap_mangen::generate_to(cmd, &dir)
                 .with_context(|| format!("writing man pages to {}", dir.display()))?;
-            println!("{}", dir.display());
+            writeln!(super::stdout(), "{}", dir.display())?;
         }
     }
-    Ok(exit::OK)
+    Ok(Exit::Pass)
 }

@@ -1,11 +1,12 @@
 //! `tachygate doctor`: can this machine profile? Each check prints OK or FAIL with a fix.
 //! Exit 0 when everything is OK, 2 otherwise.
 
-use super::exit;
 use crate::cli::Global;
+use crate::exit::Exit;
 use crate::python::{self, Interpreter};
 use crate::run::{self, SmokeTest};
 use crate::scenario::{RunSettings, SamplerSettings};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -25,25 +26,33 @@ const MIN_FREE_BYTES: u64 = 200 * 1024 * 1024;
 struct Report {
     failed: bool,
     quiet: bool,
+    /// The first failed write to stdout (a closed pipe), returned once every check has run.
+    write_error: Option<std::io::Error>,
 }
 
 impl Report {
+    fn line(&mut self, text: std::fmt::Arguments) {
+        if self.write_error.is_none() {
+            self.write_error = writeln!(super::stdout(), "{text}").err();
+        }
+    }
+
     fn ok(&mut self, what: &str, detail: impl AsRef<str>) {
         if !self.quiet {
-            println!("OK    {what}: {}", detail.as_ref());
+            self.line(format_args!("OK    {what}: {}", detail.as_ref()));
         }
     }
 
     /// Not a failure (the machine can profile), but something the user should act on.
     fn warn(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
-        println!("WARN  {what}: {}", detail.as_ref());
-        println!("      fix: {}", fix.as_ref());
+        self.line(format_args!("WARN  {what}: {}", detail.as_ref()));
+        self.line(format_args!("      fix: {}", fix.as_ref()));
     }
 
     fn fail(&mut self, what: &str, detail: impl AsRef<str>, fix: impl AsRef<str>) {
         self.failed = true;
-        println!("FAIL  {what}: {}", detail.as_ref());
-        println!("      fix: {}", fix.as_ref());
+        self.line(format_args!("FAIL  {what}: {}", detail.as_ref()));
+        self.line(format_args!("      fix: {}", fix.as_ref()));
     }
 }
 
@@ -60,10 +69,11 @@ fn python_can(python: &Interpreter, code: &str) -> Result<(), String> {
     }
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let mut r = Report {
         failed: false,
         quiet: g.quiet,
+        write_error: None,
     };
     let located = python::locate(args.python.as_deref(), None);
     match python::discover(args.python.as_deref(), None) {
@@ -112,18 +122,21 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                         Ok(i) => format!("CPython {} (usable)", i.short_version()),
                         Err(e) => short_reason(e),
                     };
-                    println!(
+                    r.line(format_args!(
                         "      found {} ({}): {why}",
                         p.candidate.path.display(),
                         p.candidate.origin
-                    );
+                    ));
                 }
             }
             check_ptrace(&mut r);
         }
     }
     check_disk(&mut r, &args.results);
-    Ok(if r.failed { exit::USAGE } else { exit::OK })
+    if let Some(e) = r.write_error {
+        return Err(e.into());
+    }
+    Ok(if r.failed { Exit::Usage } else { Exit::Pass })
 }
 
 /// One clause per refused candidate (the full errors repeat the install advice).
@@ -133,7 +146,7 @@ fn short_reason(e: &python::PythonError) -> String {
         python::PythonError::NoProfiler { stderr, .. } => {
             format!("no profiling.sampling ({stderr})")
         }
-        python::PythonError::Launch { source, .. } => format!("cannot run it ({source})"),
+        python::PythonError::Launch { cause, .. } => format!("cannot run it ({cause})"),
         python::PythonError::NotFound => "not found".into(),
     }
 }

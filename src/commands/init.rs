@@ -3,8 +3,10 @@
 //! workflow that runs the gate through the tachygate action. Never overwrites a file unless
 //! `--force` is given: a refused file is exit 2, naming it, and nothing is written.
 
-use super::compare::usage;
 use crate::cli::Global;
+use crate::exit::{usage, Exit};
+use anyhow::Context;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The GitHub repository that publishes `action.yml`; the workflow pins it to this version.
@@ -36,7 +38,7 @@ pub struct Args {
     pub no_workflow: bool,
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let dir = &args.project;
     if !dir.is_dir() {
         return Err(usage(format!(
@@ -61,19 +63,24 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     // The starter must load as written (this also checks --name): validate it at its final
     // path before touching the disk.
     crate::scenario::load_str(&scenario_text, &dir.join(&scenario_rel))
-        .map_err(|e| usage(format!("the starter scenario is invalid: {e}")))?;
+        .context("the starter scenario is invalid")?;
     let mut files = vec![(scenario_rel, scenario_text)];
     if !args.no_workflow {
         files.push((PathBuf::from(WORKFLOW_REL), workflow_yaml()));
     }
     // A workflow identical to ours is not in the way (init run again for a second scenario).
-    files.retain(|(rel, text)| {
-        let same = std::fs::read(dir.join(rel)).is_ok_and(|old| old == text.as_bytes());
-        if same && !g.quiet {
-            println!("kept {} (already up to date)", shown(dir, rel).display());
-        }
-        !same
+    let (kept, files): (Vec<_>, Vec<_>) = files.into_iter().partition(|(rel, text)| {
+        std::fs::read(dir.join(rel)).is_ok_and(|old| old == text.as_bytes())
     });
+    if !g.quiet {
+        for (rel, _) in &kept {
+            writeln!(
+                super::stdout(),
+                "kept {} (already up to date)",
+                shown(dir, rel).display()
+            )?;
+        }
+    }
     if !args.force {
         let existing: Vec<String> = files
             .iter()
@@ -97,12 +104,12 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| usage(format!("cannot create {}: {e}", parent.display())))?;
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         crate::fsutil::write_atomic(&path, text.as_bytes())
-            .map_err(|e| usage(format!("cannot write {}: {e}", path.display())))?;
+            .with_context(|| format!("cannot write {}", path.display()))?;
         if !g.quiet {
-            println!("wrote {}", shown(dir, rel).display());
+            writeln!(super::stdout(), "wrote {}", shown(dir, rel).display())?;
         }
     }
     if !g.quiet {
@@ -125,15 +132,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             ),
         ];
         let width = steps.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
-        println!("\nNext:");
+        writeln!(super::stdout(), "\nNext:")?;
         for (cmd, why) in steps {
-            println!("  {cmd:width$}  # {why}");
+            writeln!(super::stdout(), "  {cmd:width$}  # {why}")?;
         }
-        println!(
+        writeln!(super::stdout(),
             "Commit scenarios/ and {WORKFLOW_REL}: each pull request is then gated against its base commit."
-        );
+        )?;
     }
-    Ok(super::exit::OK)
+    Ok(Exit::Pass)
 }
 
 /// `rel` as the user would type it: relative to the current directory when --project is `.`.

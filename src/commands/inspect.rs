@@ -3,7 +3,7 @@
 //! `--speedscope` also exports it for speedscope (`report::speedscope`).
 use crate::aggregate::{aggregate, AggregateOptions, PathNormalizer};
 use crate::cli::Global;
-use crate::commands::{exit, ExitError};
+use crate::exit::Exit;
 use crate::profile::{collapsed, Profile};
 use anyhow::Context;
 use std::io::Write;
@@ -42,42 +42,19 @@ pub struct Args {
     pub repo_root: Option<PathBuf>,
 }
 
-fn bad_input(e: impl std::fmt::Display) -> anyhow::Error {
-    ExitError {
-        code: exit::USAGE,
-        message: e.to_string(),
-    }
-    .into()
-}
-
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
-    match render(args, g) {
-        // `inspect ... | head` closing the pipe early is not an error.
-        Err(e)
-            if e.downcast_ref::<std::io::Error>()
-                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
-        {
-            Ok(exit::OK)
-        }
-        r => r,
-    }
-}
-
-fn render(args: Args, _g: &Global) -> anyhow::Result<i32> {
-    let profile = Profile::open(&args.profile).map_err(bad_input)?;
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+pub fn run(args: Args, _g: &Global) -> anyhow::Result<Exit> {
+    let profile = Profile::open(&args.profile)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, super::stdout());
     if let Some(path) = &args.speedscope {
         write_speedscope(&profile, &args.profile, path)?;
         if !(args.collapsed || args.json || args.top.is_some()) {
-            return Ok(exit::OK);
+            return Ok(Exit::Pass);
         }
     }
     if args.collapsed {
         // Ordered as tree nodes and rendered straight into the output: the text of all lines
         // (100+ MB for long, varied profiles) is never held at once.
-        let lines = collapsed::collapse_stacks(&profile)
-            .map_err(|e| bad_input(e.with_path(&args.profile)))?;
+        let lines = collapsed::collapse_stacks(&profile).map_err(|e| e.with_path(&args.profile))?;
         lines.write(&mut out)?;
     } else if args.json {
         serde_json::to_writer_pretty(&mut out, profile.meta())?;
@@ -92,12 +69,11 @@ fn render(args: Args, _g: &Global) -> anyhow::Result<i32> {
             ignore: None,
             keep_stacks: false,
         };
-        let agg = aggregate(&profile, &opts)
-            .map_err(|e| bad_input(format!("{}: {e}", args.profile.display())))?;
+        let agg = aggregate(&profile, &opts).with_context(|| args.profile.display().to_string())?;
         write_top(&agg, args.top.unwrap_or(20), args.by, &mut out)?;
     }
     out.flush()?;
-    Ok(exit::OK)
+    Ok(Exit::Pass)
 }
 
 fn write_speedscope(profile: &Profile, input: &Path, path: &Path) -> anyhow::Result<()> {
@@ -105,8 +81,7 @@ fn write_speedscope(profile: &Profile, input: &Path, path: &Path) -> anyhow::Res
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let file = crate::report::speedscope::export(profile, &name)
-        .map_err(|e| bad_input(e.with_path(input)))?;
+    let file = crate::report::speedscope::export(profile, &name).map_err(|e| e.with_path(input))?;
     let text = serde_json::to_string(&file)?;
     crate::fsutil::write_atomic(path, text.as_bytes())
         .with_context(|| format!("writing {}", path.display()))?;

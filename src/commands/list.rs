@@ -2,6 +2,7 @@
 //! table or as JSON (`--json`, one object per scenario including its fingerprint).
 
 use crate::cli::Global;
+use crate::exit::Exit;
 use crate::scenario::{Scenario, Shard, Target};
 use std::path::PathBuf;
 
@@ -48,23 +49,12 @@ fn target(s: &Scenario) -> String {
     }
 }
 
-pub fn run(args: Args, _g: &Global) -> anyhow::Result<i32> {
-    let shard = args
-        .shard
-        .as_deref()
-        .map(str::parse::<Shard>)
-        .transpose()
-        .map_err(|e| super::ExitError {
-            code: super::exit::USAGE,
-            message: e.to_string(),
-        })?;
+pub fn run(args: Args, _g: &Global) -> anyhow::Result<Exit> {
+    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     let scenarios = super::run::select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
     // The same checks `run` makes before launching: a listed scenario should be runnable.
     for s in &scenarios {
-        crate::scenario::preflight(s).map_err(|e| super::ExitError {
-            code: super::exit::USAGE,
-            message: e.to_string(),
-        })?;
+        crate::scenario::preflight(s)?;
     }
     if args.json {
         let listed: Vec<Listed> = scenarios
@@ -151,12 +141,10 @@ pub fn run(args: Args, _g: &Global) -> anyhow::Result<i32> {
     emit(&text)
 }
 
-/// Writes to stdout; a closed pipe (`tachygate list | head`) is not an error.
-fn emit(text: &str) -> anyhow::Result<i32> {
+fn emit(text: &str) -> anyhow::Result<Exit> {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-        _ => Ok(super::exit::OK),
-    }
+    let mut out = super::stdout();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(Exit::Pass)
 }

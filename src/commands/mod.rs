@@ -1,6 +1,9 @@
-//! Subcommands: each glues pipeline stages together and returns an exit code.
-//! Errors returned from here are printed by `main` with their context chain and exit 2
-//! (or 3 when they wrap a run failure).
+//! Subcommands: each glues pipeline stages together and returns an [`Exit`].
+//! Errors returned from here keep their types (`?`, context added with `anyhow::Context`);
+//! `main` prints them with their context chain and [`Exit::of_error`] picks the exit code.
+//! Commands write their output with `writeln!(commands::stdout(), ...)?`, never `println!`
+//! (which panics when the reader is gone): see [`stdout`].
+#![warn(clippy::print_stdout)]
 
 pub mod ab;
 pub mod baseline;
@@ -17,24 +20,11 @@ pub mod report;
 pub mod run;
 
 use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Exit codes, the tool's contract with CI.
-pub mod exit {
-    pub const OK: i32 = 0;
-    pub const REGRESSION: i32 = 1;
-    pub const USAGE: i32 = 2;
-    pub const RUN_FAILED: i32 = 3;
-}
-
-/// An error that should end the process with a specific exit code (default is 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct ExitError {
-    pub code: i32,
-    pub message: String,
-}
-
-pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
+pub fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     let cli = cli.normalized();
     let g = &cli.global;
     match cli.command {
@@ -51,5 +41,44 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<i32> {
         Command::Completions(a) => completions::completions(a),
         Command::Man(a) => completions::man(a),
         Command::Init(a) => init::run(a, g),
+    }
+}
+
+/// Set once a write to stdout found its reader gone.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// The one place a closed stdout is handled. `tachygate list | head -1` is not an error: the
+/// rest of the output is dropped, and the command finishes its work and returns its own exit
+/// code. Stopping at the first failed write instead would abandon `baseline update` half way
+/// and turn `tachygate check | head` on a regression into exit 0 (a silent pass). Any other
+/// write error is returned.
+pub fn stdout() -> Stdout {
+    Stdout
+}
+
+pub struct Stdout;
+
+impl Stdout {
+    fn guard<T>(&self, done: T, write: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        if STDOUT_CLOSED.load(Ordering::Relaxed) {
+            return Ok(done);
+        }
+        match write() {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                STDOUT_CLOSED.store(true, Ordering::Relaxed);
+                Ok(done)
+            }
+            r => r,
+        }
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.guard(buf.len(), || io::stdout().write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.guard((), || io::stdout().flush())
     }
 }

@@ -15,12 +15,12 @@
 //! absolute file on both sides, means both sides measured one copy of the code (an absolute
 //! `PYTHONPATH`, an editable install of one checkout) and the comparison is refused (exit 2).
 
-use super::compare::{publish, usage};
-use super::{exit, run::INTERRUPTED, ExitError};
+use super::compare::publish;
 use crate::baseline::sample_set_from_runs;
 use crate::cli::Global;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
 use crate::compare::{build_report, error_comparison, CompareOptions};
+use crate::exit::{failure, usage, Exit};
 use crate::git::{self, Worktrees};
 use crate::run::{self, PreparedCache, RunOptions, ScenarioRuns, TerminalProgress};
 use crate::scenario::{self, Filter, Scenario, ScenarioError, Shard};
@@ -76,16 +76,15 @@ pub fn compare_revisions(
     g: &Global,
 ) -> anyhow::Result<Paired> {
     let cwd = std::env::current_dir().context("current directory")?;
-    let repo = git::toplevel(&cwd).map_err(|e| usage(e.to_string()))?;
+    let repo = git::toplevel(&cwd)?;
     let repo = std::fs::canonicalize(&repo).unwrap_or(repo);
-    let base_commit =
-        git::resolve_commit(&repo, &req.base_rev).map_err(|e| usage(e.to_string()))?;
+    let base_commit = git::resolve_commit(&repo, &req.base_rev)?;
     let head_commit = match &req.head_rev {
-        Some(r) => Some(git::resolve_commit(&repo, r).map_err(|e| usage(e.to_string()))?),
+        Some(r) => Some(git::resolve_commit(&repo, r)?),
         None => None,
     };
     if let Some(p) = &req.python {
-        crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+        crate::python::probe(p, "--python")?;
     }
     // Relative scenario paths, as seen from the repository root.
     let rel_paths: Vec<PathBuf> = if req.paths.is_empty() {
@@ -109,15 +108,10 @@ pub fn compare_revisions(
         signal_hook::flag::register(sig, Arc::clone(&interrupt))
             .context("installing the SIGINT/SIGTERM handler")?;
     }
-    let mut trees = Worktrees::new(&repo).map_err(|e| usage(e.to_string()))?;
-    let base_root = trees
-        .add("base", &base_commit)
-        .map_err(|e| usage(e.to_string()))?;
+    let mut trees = Worktrees::new(&repo)?;
+    let base_root = trees.add("base", &base_commit)?;
     let (head_root, head_describe) = match &head_commit {
-        Some(c) => (
-            trees.add("head", c).map_err(|e| usage(e.to_string()))?,
-            git::short(c).to_string(),
-        ),
+        Some(c) => (trees.add("head", c)?, git::short(c).to_string()),
         None => (repo.clone(), "working tree".to_string()),
     };
     let filter = Filter {
@@ -127,7 +121,7 @@ pub fn compare_revisions(
     let load = |name: &'static str, describe: String, root: PathBuf| -> anyhow::Result<Checkout> {
         let paths: Vec<PathBuf> = rel_paths.iter().map(|r| root.join(r)).collect();
         let scenarios = select_side(&paths, &filter, req.shard)
-            .map_err(|e| usage(format!("{name} ({describe}): {e}")))?;
+            .with_context(|| format!("{name} ({describe})"))?;
         Ok(Checkout {
             name,
             describe,
@@ -160,8 +154,7 @@ pub fn compare_revisions(
     }
     for side in [&base, &head] {
         for s in common.iter().map(|n| &side.scenarios[n]) {
-            scenario::preflight(s)
-                .map_err(|e| usage(format!("{} ({}): {e}", side.name, side.describe)))?;
+            scenario::preflight(s).with_context(|| format!("{} ({})", side.name, side.describe))?;
         }
     }
 
@@ -276,8 +269,7 @@ fn load_runs(dirs: &RunDirs) -> anyhow::Result<BTreeMap<String, Vec<ScenarioRuns
     for (name, ds) in dirs {
         let mut runs = Vec::new();
         for (i, d) in ds.iter().enumerate() {
-            let loaded =
-                run::load_results(std::slice::from_ref(d)).map_err(|e| usage(e.to_string()))?;
+            let loaded = run::load_results(std::slice::from_ref(d))?;
             for mut r in loaded.into_iter().filter(|r| &r.scenario == name) {
                 for (rec, _) in &mut r.records {
                     rec.index = i as u32;
@@ -300,8 +292,7 @@ fn build_side(
     let source = format!("{} ({})", side.name, side.describe);
     for (name, runs) in runs {
         for r in runs {
-            let built = sample_set_from_runs(r, side.scenarios.get(name), stacks, &source)
-                .map_err(|e| usage(e.to_string()))?;
+            let built = sample_set_from_runs(r, side.scenarios.get(name), stacks, &source)?;
             if !built.excluded.is_empty() {
                 out.excluded
                     .entry(name.clone())
@@ -322,14 +313,9 @@ fn build_side(
 }
 
 /// `tachygate check --base REV [--head REV]`: the paired gate.
-pub fn check(args: super::check::Args, g: &Global) -> anyhow::Result<i32> {
+pub fn check(args: super::check::Args, g: &Global) -> anyhow::Result<Exit> {
     let (label, formats, out) = args.report.resolve("check")?;
-    let shard = args
-        .shard
-        .as_deref()
-        .map(str::parse::<Shard>)
-        .transpose()
-        .map_err(|e| usage(e.to_string()))?;
+    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     let base_rev = args.base.clone().unwrap_or_default();
     let req = Request {
         base_rev: base_rev.clone(),
@@ -352,12 +338,12 @@ pub fn check(args: super::check::Args, g: &Global) -> anyhow::Result<i32> {
     let reproduce =
         |scenario: &str| format!("tachygate check --base {base_rev}{head} --scenario {scenario}");
     let outcomes = match compare_revisions(&req, &args.gate.options(), g)? {
-        Paired::Interrupted => return Ok(INTERRUPTED),
+        Paired::Interrupted => return Ok(Exit::Interrupted),
         Paired::NothingInCommon => {
             eprintln!(
                 "tachygate: nothing to check: no selected scenario exists in both {base_rev} and the candidate"
             );
-            return Ok(exit::OK);
+            return Ok(Exit::Pass);
         }
         Paired::Compared(o) => o,
     };
@@ -372,13 +358,9 @@ pub fn finish(
     out: &Path,
     g: &Global,
     reproduce: impl Fn(&str) -> String,
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<Exit> {
     if outcomes.is_empty() {
-        return Err(ExitError {
-            code: exit::RUN_FAILED,
-            message: "no scenario produced runs on both sides".into(),
-        }
-        .into());
+        return Err(failure("no scenario produced runs on both sides".into()));
     }
     for o in &mut outcomes {
         o.comparison.reproduce = Some(reproduce(&o.comparison.scenario));

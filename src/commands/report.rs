@@ -2,9 +2,10 @@
 //! anything (e.g. after upgrading tachygate, or to get only the HTML from an artifact).
 
 use crate::cli::Global;
-use crate::commands::{exit, ExitError};
+use crate::exit::{usage, Exit};
 use crate::report;
 use anyhow::Context;
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -26,16 +27,12 @@ pub struct Args {
     pub sample: bool,
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
-    let usage = |message: String| ExitError {
-        code: exit::USAGE,
-        message,
-    };
-    let formats = report::parse_list(&args.format).map_err(|e| usage(e.to_string()))?;
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
+    let formats = report::parse_list(&args.format)?;
     let (data, source_dir) = match (&args.input, args.sample) {
         (_, true) => (report::fixture::sample_report(), PathBuf::from(".")),
         (Some(input), false) => {
-            let (data, path) = report::load_report(input).map_err(|e| usage(e.to_string()))?;
+            let (data, path) = report::load_report(input)?;
             let dir = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -43,15 +40,15 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
                 .unwrap_or_else(|| PathBuf::from("."));
             (data, dir)
         }
-        (None, false) => return Err(usage("INPUT is required".into()).into()),
+        (None, false) => return Err(usage("INPUT is required".into())),
     };
     let out = args.out.unwrap_or(source_dir);
     let written = report::write_reports(&data, &out, &formats)
         .with_context(|| format!("writing reports to {}", out.display()))?;
     if !g.quiet {
         for p in &written {
-            println!("{}", p.display());
+            writeln!(super::stdout(), "{}", p.display())?;
         }
     }
-    Ok(exit::OK)
+    Ok(Exit::Pass)
 }

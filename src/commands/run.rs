@@ -1,17 +1,15 @@
 //! `tachygate run`: discover and select scenarios, run them under the profiler, write a results
 //! directory. Exit 0 when every run is usable, 3 when any failed, 130 when interrupted.
 
-use super::{exit, ExitError};
 use crate::cli::Global;
+use crate::exit::{usage, Exit};
 use crate::run::{self, RunOptions, TerminalProgress, Verbosity};
 use crate::scenario::{self, Filter, Shard};
 use anyhow::Context;
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-
-/// Exit code after SIGINT/SIGTERM (128 + SIGINT, the shell convention).
-pub const INTERRUPTED: i32 = 130;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -58,14 +56,6 @@ pub fn verbosity(g: &Global) -> Verbosity {
     }
 }
 
-fn usage(message: String) -> anyhow::Error {
-    ExitError {
-        code: exit::USAGE,
-        message,
-    }
-    .into()
-}
-
 /// Discovery, selection and sharding shared by `run` and `list`.
 pub fn select_scenarios(
     paths: &[PathBuf],
@@ -73,25 +63,20 @@ pub fn select_scenarios(
     tags: &[String],
     shard: Option<Shard>,
 ) -> anyhow::Result<Vec<scenario::Scenario>> {
-    let all = scenario::discover(paths).map_err(|e| usage(e.to_string()))?;
+    let all = scenario::discover(paths)?;
     let filter = Filter {
         names: names.to_vec(),
         tags: tags.to_vec(),
     };
-    let mut chosen = scenario::select(&all, &filter).map_err(|e| usage(e.to_string()))?;
+    let mut chosen = scenario::select(&all, &filter)?;
     if let Some(sh) = shard {
         chosen = sh.apply(chosen);
     }
     Ok(chosen)
 }
 
-pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
-    let shard = args
-        .shard
-        .as_deref()
-        .map(str::parse::<Shard>)
-        .transpose()
-        .map_err(|e| usage(e.to_string()))?;
+pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
+    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     if let Some(label) = &args.label {
         if label.is_empty() || label.contains('/') || label == "." || label == ".." {
             return Err(usage(format!(
@@ -101,11 +86,11 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
     }
     let scenarios = select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
     for s in &scenarios {
-        scenario::preflight(s).map_err(|e| usage(e.to_string()))?;
+        scenario::preflight(s)?;
     }
     // An explicit --python that does not work is a configuration error, not a run failure.
     if let Some(p) = &args.python {
-        crate::python::probe(p, "--python").map_err(|e| usage(e.to_string()))?;
+        crate::python::probe(p, "--python")?;
     }
     let out = args
         .out
@@ -153,7 +138,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             "tachygate: interrupted; completed runs are kept in {}",
             summary.results_dir.display()
         );
-        return Ok(INTERRUPTED);
+        return Ok(Exit::Interrupted);
     }
     if verbosity != Verbosity::Quiet {
         let runs: usize = summary.scenarios.iter().map(|s| s.records.len()).sum();
@@ -164,13 +149,13 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
             summary.results_dir.display()
         );
     }
-    println!("{}", summary.results_dir.display());
+    writeln!(super::stdout(), "{}", summary.results_dir.display())?;
     if failed.is_empty() {
-        Ok(exit::OK)
+        Ok(Exit::Pass)
     } else {
         for f in &failed {
             eprintln!("tachygate: failed: {f}");
         }
-        Ok(exit::RUN_FAILED)
+        Ok(Exit::Failure)
     }
 }

@@ -163,16 +163,13 @@ pub enum CompareError {
         scenario: String,
         differences: Vec<String>,
     },
-    #[error("scenario {scenario}: {source}; record more runs (`repeats` in the scenario)")]
-    Stats {
-        scenario: String,
-        source: StatsError,
-    },
-    #[error("scenario {scenario}: invalid glob {pattern:?} in [gate]: {source}")]
+    #[error("scenario {scenario}: {cause}; record more runs (`repeats` in the scenario)")]
+    Stats { scenario: String, cause: StatsError },
+    #[error("scenario {scenario}: invalid glob {pattern:?} in [gate]: {cause}")]
     Glob {
         scenario: String,
         pattern: String,
-        source: globset::Error,
+        cause: globset::Error,
     },
     #[error("cannot compare scenario {baseline} with scenario {candidate}")]
     DifferentScenarios { baseline: String, candidate: String },
@@ -198,7 +195,7 @@ fn compile(scenario: &str, pattern: &str) -> Result<GlobMatcher, CompareError> {
         .map_err(|source| CompareError::Glob {
             scenario: scenario.to_string(),
             pattern: pattern.to_string(),
-            source,
+            cause: source,
         })
 }
 
@@ -339,7 +336,7 @@ pub fn compare_sets(
     }
     let stats_err = |source| CompareError::Stats {
         scenario: scenario.to_string(),
-        source,
+        cause: source,
     };
     if !(opts.confidence > 0.0 && opts.confidence < 1.0) {
         return Err(stats_err(StatsError::BadConfidence(opts.confidence)));

@@ -281,12 +281,13 @@ pub enum OverallStatus {
 }
 
 impl OverallStatus {
-    /// The process exit code: 0 pass, 1 regression or budget breach, 3 a run failed.
-    pub fn exit_code(self) -> i32 {
+    /// The process exit code of a report with this status.
+    pub fn exit_code(self) -> crate::exit::Exit {
+        use crate::exit::Exit;
         match self {
-            OverallStatus::Pass => 0,
-            OverallStatus::Fail => 1,
-            OverallStatus::Error => 3,
+            OverallStatus::Pass => Exit::Pass,
+            OverallStatus::Fail => Exit::Regression,
+            OverallStatus::Error => Exit::Failure,
         }
     }
 }

@@ -6,6 +6,7 @@
 use super::engine::{compare_sets, error_comparison, CompareOptions};
 use super::model::{ScenarioComparison, ScenarioStatus};
 use crate::baseline::{sample_set_from_runs, BaselineError, SampleSet};
+use crate::exit::Exit;
 use crate::run::{RunError, MANIFEST};
 use crate::scenario::{GateSettings, Scenario};
 use std::collections::BTreeMap;
@@ -355,18 +356,18 @@ pub fn compare_sides(
 /// refused, else 1 if any scenario failed the gate, else 0. A scenario without a baseline for
 /// this machine class contributes 0: by construction it has no verdicts (`check
 /// --require-baselines` turns it into a refusal instead).
-pub fn exit_code(outcomes: &[Outcome]) -> i32 {
+pub fn exit_code(outcomes: &[Outcome]) -> Exit {
     if outcomes.iter().any(|o| o.kind == OutcomeKind::RunFailed) {
-        3
+        Exit::Failure
     } else if outcomes.iter().any(|o| o.kind == OutcomeKind::Refused) {
-        2
+        Exit::Usage
     } else if outcomes
         .iter()
         .any(|o| o.comparison.status == ScenarioStatus::Fail)
     {
-        1
+        Exit::Regression
     } else {
-        0
+        Exit::Pass
     }
 }
 
@@ -505,7 +506,7 @@ mod tests {
             .warnings
             .iter()
             .any(|w| w == "excluded candidate run 4: timeout after 120 s"));
-        assert_eq!(exit_code(&out.outcomes), 3);
+        assert_eq!(exit_code(&out.outcomes), Exit::Failure);
     }
 
     #[test]
@@ -519,7 +520,7 @@ mod tests {
         assert_eq!(out.only_baseline, vec!["a"]);
         assert_eq!(out.only_candidate, vec!["c"]);
         assert_eq!(out.outcomes.len(), 1);
-        assert_eq!(exit_code(&out.outcomes), 0);
+        assert_eq!(exit_code(&out.outcomes), Exit::Pass);
         // A candidate side with no usable runs at all.
         let mut c = Side::default();
         c.excluded.insert("b".into(), vec!["run 1: boom".into()]);
@@ -567,7 +568,7 @@ mod tests {
         // Same class: compared, and the +30 points fail the gate.
         let out = run("ci-b");
         assert_eq!(out[0].kind, OutcomeKind::Compared);
-        assert_eq!(exit_code(&out), 1);
+        assert_eq!(exit_code(&out), Exit::Regression);
         // No baseline of the candidate's class: never a verdict, exit 0.
         let out = run("ci-z");
         assert_eq!(out[0].kind, OutcomeKind::NoBaseline);
@@ -575,7 +576,7 @@ mod tests {
             out[0].comparison.status,
             ScenarioStatus::NoBaselineForMachine
         );
-        assert_eq!(exit_code(&out), 0);
+        assert_eq!(exit_code(&out), Exit::Pass);
     }
 
     #[test]
@@ -623,7 +624,7 @@ mod tests {
                 kind: OutcomeKind::Compared,
             },
         ];
-        assert_eq!(exit_code(&outcomes), 0);
+        assert_eq!(exit_code(&outcomes), Exit::Pass);
         let report = super::super::build_report("check", vec![c]);
         assert_eq!(report.status, super::super::OverallStatus::Pass);
         let json = serde_json::to_value(&report).unwrap();

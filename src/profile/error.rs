@@ -25,18 +25,16 @@ impl std::fmt::Display for Region {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProfileError {
-    #[error("{path}: cannot read profile: {source}")]
+    #[error("{path}: cannot read profile: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Wraps any other error with the file it came from.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     InFile {
         path: PathBuf,
-        #[source]
-        source: Box<ProfileError>,
+        cause: Box<ProfileError>,
     },
     #[error("file is {len} bytes, too short for a Tachyon profile (needs at least {needed}: header and footer); was the profiler interrupted?")]
     TooShort { len: u64, needed: u64 },
@@ -167,7 +165,7 @@ impl ProfileError {
             e @ (ProfileError::Io { .. } | ProfileError::InFile { .. }) => e,
             e => ProfileError::InFile {
                 path: path.to_path_buf(),
-                source: Box::new(e),
+                cause: Box::new(e),
             },
         }
     }

@@ -68,7 +68,7 @@ impl Profile {
     pub fn open(path: &Path) -> Result<Profile, ProfileError> {
         let io = |source| ProfileError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         };
         let file = std::fs::File::open(path).map_err(io)?;
         let (bytes, streamed) = read_profile_file(&file).map_err(io)?;

@@ -101,25 +101,22 @@ pub fn parse_list(s: &str) -> Result<Vec<Format>, ReportError> {
 pub enum ReportError {
     #[error("unknown report format {given:?}: expected a comma-separated list of html, md (or markdown), json, junit")]
     UnknownFormat { given: String },
-    #[error("rendering {template}: {source:#} (a template bug: please report it)")]
+    #[error("rendering {template}: {cause:#} (a template bug: please report it)")]
     Template {
         template: &'static str,
-        #[source]
-        source: minijinja::Error,
+        cause: minijinja::Error,
     },
     #[error("serialising the report as JSON: {0}")]
-    Json(#[source] serde_json::Error),
-    #[error("writing {}: {source}", path.display())]
+    Json(serde_json::Error),
+    #[error("writing {}: {cause}", path.display())]
     Write {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("reading {}: {source}", path.display())]
+    #[error("reading {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("no report.json in directory {}: pass a report.json written by `tachygate check` or `compare`, or its directory", path.display())]
     NoReportInDir { path: PathBuf },
@@ -187,7 +184,7 @@ pub fn write_reports_to(
         crate::fsutil::write_atomic(&path, text.as_bytes()).map_err(|source| {
             ReportError::Write {
                 path: path.clone(),
-                source,
+                cause: source,
             }
         })?;
         if format == Format::Markdown {
@@ -211,7 +208,7 @@ pub fn append_step_summary(path: &Path, markdown: &str) -> Result<(), ReportErro
     use std::io::Write;
     let err = |source| ReportError::Write {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     };
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -238,7 +235,7 @@ pub fn load_report(input: &Path) -> Result<(ComparisonReport, PathBuf), ReportEr
     };
     let text = std::fs::read_to_string(&path).map_err(|source| ReportError::Read {
         path: path.clone(),
-        source,
+        cause: source,
     })?;
     // Check the version first, so a newer report fails with "upgrade", not a field error.
     if let Ok(v) = serde_json::from_str::<VersionProbe>(&text) {
@@ -320,7 +317,7 @@ fn render_template<S: serde::Serialize>(
     let mut env = environment();
     let err = |source| ReportError::Template {
         template: name,
-        source,
+        cause: source,
     };
     env.add_template(name, source).map_err(err)?;
     env.get_template(name)

@@ -49,10 +49,10 @@ const STDERR_TAIL_LINES: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{}: not a valid profile: {message}", path.display())]
     BadProfile { path: PathBuf, message: String },
@@ -75,7 +75,7 @@ pub enum RunError {
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
     move |source| RunError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     }
 }
 

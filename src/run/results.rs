@@ -48,7 +48,7 @@ impl ScenarioRuns {
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, RunError> {
     let bytes = std::fs::read(path).map_err(|source| RunError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?;
     serde_json::from_slice(&bytes).map_err(|e| RunError::BadRecord {
         path: path.to_path_buf(),
@@ -70,12 +70,12 @@ pub fn load_results(dirs: &[PathBuf]) -> Result<Vec<super::ScenarioRuns>, RunErr
         let _: ResultsManifest = read_json(&manifest_path)?;
         let dir = std::fs::canonicalize(dir).map_err(|source| RunError::Io {
             path: dir.clone(),
-            source,
+            cause: source,
         })?;
         let mut sub: Vec<PathBuf> = std::fs::read_dir(&dir)
             .map_err(|source| RunError::Io {
                 path: dir.clone(),
-                source,
+                cause: source,
             })?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.is_dir())
@@ -85,7 +85,7 @@ pub fn load_results(dirs: &[PathBuf]) -> Result<Vec<super::ScenarioRuns>, RunErr
             let mut files: Vec<PathBuf> = std::fs::read_dir(&sdir)
                 .map_err(|source| RunError::Io {
                     path: sdir.clone(),
-                    source,
+                    cause: source,
                 })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {

@@ -25,10 +25,10 @@ pub const DEFAULT_PREPARE_TIMEOUT_S: f64 = 600.0;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario {path}: {source}")]
+    #[error("cannot read scenario {path}: {cause}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("{path}:{line}:{col}: {message}")]
     Invalid {
@@ -197,7 +197,7 @@ pub fn preflight(s: &Scenario) -> Result<(), ScenarioError> {
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     })?;
     load_str(&text, path)
 }

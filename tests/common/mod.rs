@@ -64,3 +64,11 @@ pub fn baseline_file(dir: &std::path::Path, scenario: &str) -> PathBuf {
     );
     files.into_iter().next().unwrap()
 }
+
+/// A stdout for a child whose reader is already gone: every write to it fails with EPIPE
+/// (Rust programs ignore SIGPIPE), as with `tachygate ... | head` once `head` has exited.
+pub fn closed_stdout() -> std::process::Stdio {
+    let (reader, writer) = nix::unistd::pipe().expect("pipe");
+    drop(reader);
+    writer.into()
+}
