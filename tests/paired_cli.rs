@@ -8,9 +8,10 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const WORK: &str = r#"
 def alpha(n):
@@ -63,14 +64,6 @@ retries = 0
 ignore = ["<frozen runpy>:*"]
 "#;
 
-fn python_or_skip() -> Option<PathBuf> {
-    let p = common::python();
-    if p.is_none() {
-        eprintln!("SKIPPED: no CPython 3.15 (run scripts/provision-python.sh)");
-    }
-    p
-}
-
 struct Repo {
     dir: tempfile::TempDir,
 }
@@ -122,10 +115,7 @@ impl Repo {
             !self.path().join("baselines").exists(),
             "the paired gate must not need baselines"
         );
-        Command::cargo_bin("tachygate")
-            .unwrap()
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env_remove("PYTHONPATH")
+        tachygate()
             .env("TACHYGATE_PYTHON", python)
             .current_dir(self.path())
             .args(["check", "--base", base])
@@ -135,7 +125,7 @@ impl Repo {
 
 #[test]
 fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
-    let Some(python) = python_or_skip() else {
+    let Some(python) = common::python() else {
         return;
     };
     let r = Repo::new();
@@ -159,9 +149,7 @@ fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
         "{report}"
     );
     // `ab` shares the machinery, with both revisions in worktrees (HEAD: the committed state).
-    Command::cargo_bin("tachygate")
-        .unwrap()
-        .env_remove("GITHUB_STEP_SUMMARY")
+    tachygate()
         .env("TACHYGATE_PYTHON", &python)
         .current_dir(r.path())
         .args(["ab", "HEAD~1"])
@@ -181,7 +169,7 @@ fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
 
 #[test]
 fn a_src_layout_package_is_imported_from_each_checkout_via_pythonpath() {
-    let Some(python) = python_or_skip() else {
+    let Some(python) = common::python() else {
         return;
     };
     let r = Repo::new();
@@ -207,7 +195,7 @@ fn a_src_layout_package_is_imported_from_each_checkout_via_pythonpath() {
 
 #[test]
 fn a_package_installed_per_checkout_by_prepare_is_compared_across_revisions() {
-    let Some(python) = python_or_skip() else {
+    let Some(python) = common::python() else {
         return;
     };
     let r = Repo::new();
@@ -236,7 +224,7 @@ fn a_package_installed_per_checkout_by_prepare_is_compared_across_revisions() {
 
 #[test]
 fn both_sides_importing_one_checkout_is_refused_with_the_reason() {
-    let Some(python) = python_or_skip() else {
+    let Some(python) = common::python() else {
         return;
     };
     let r = Repo::new();
@@ -302,16 +290,14 @@ fn a_bad_revision_or_no_repository_is_a_usage_error_saying_what_to_do() {
         .stderr(predicate::str::contains("`no-such-branch` is not a commit"))
         .stderr(predicate::str::contains("fetch-depth: 0"));
     let plain = tempfile::tempdir().unwrap();
-    Command::cargo_bin("tachygate")
-        .unwrap()
+    tachygate()
         .current_dir(plain.path())
         .args(["check", "--base", "HEAD"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("is not inside a git repository"));
     // The paired gate reads no baselines, so their flags do not combine with it.
-    Command::cargo_bin("tachygate")
-        .unwrap()
+    tachygate()
         .current_dir(r.path())
         .args(["check", "--base", "HEAD", "--require-baselines"])
         .assert()

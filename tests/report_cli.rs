@@ -1,17 +1,13 @@
 //! `tachygate report`: re-rendering from a saved report.json, its defaults, its errors, and
 //! the GitHub step summary.
 
-use assert_cmd::Command;
+mod common;
+
+use common::tachygate;
+
 use predicates::prelude::*;
 use std::path::Path;
 use tachygate::report::fixture;
-
-fn tachygate() -> Command {
-    let mut c = Command::cargo_bin("tachygate").unwrap();
-    c.env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("TACHYGATE_STEP_SUMMARY");
-    c
-}
 
 fn save_sample(dir: &Path) -> std::path::PathBuf {
     let p = dir.join("report.json");

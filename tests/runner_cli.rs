@@ -4,13 +4,10 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use std::path::{Path, PathBuf};
 use tachygate::run::{load_results, RunOutcome};
-
-fn tachygate() -> Command {
-    Command::cargo_bin("tachygate").unwrap()
-}
 
 fn spin() -> PathBuf {
     common::data_dir().join("workloads/spin.py")

@@ -7,10 +7,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tachygate::run::{load_results, RunOutcome};
 
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("tachygate")
-}
-
 /// A unique argument to find our processes in /proc afterwards.
 fn marker(tag: &str) -> String {
     format!(
@@ -90,7 +86,7 @@ fn timed_out_workload_and_its_profiler_are_both_gone() {
     );
     let res = d.path().join("res");
     let started = Instant::now();
-    let out = std::process::Command::new(bin())
+    let out = common::tachygate_std()
         .args(["run", "--repeats", "3", "--out"])
         .arg(&res)
         .arg(&s)
@@ -133,7 +129,7 @@ fn interrupt_mid_run(signal: nix::sys::signal::Signal) {
         "[run]\nrepeats = 3\nmin_samples = 1\nmax_error_rate = 100\nmax_gap_ratio = 1000\nretries = 0\n",
     );
     let res = d.path().join("res");
-    let mut child = std::process::Command::new(bin())
+    let mut child = common::tachygate_std()
         .args(["run", "--out"])
         .arg(&res)
         .arg(&s)
