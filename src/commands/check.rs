@@ -49,7 +49,7 @@ pub struct Args {
     pub tags: Vec<String>,
     /// Run only shard K of N (see `tachygate run --shard`).
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    pub shard: Option<Shard>,
     /// Baselines directory [default: baselines/ beside the project's scenarios/].
     #[arg(long, value_name = "DIR")]
     pub baselines: Option<PathBuf>,
@@ -88,12 +88,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<i32> {
         return super::paired::check(args, g);
     }
     let (label, formats, out) = args.report.resolve("check")?;
-    let shard = args
-        .shard
-        .as_deref()
-        .map(str::parse::<Shard>)
-        .transpose()
-        .map_err(|e| usage(e.to_string()))?;
+    let shard = args.shard;
     // Defaults are the project's, not the current directory's: `check` from docs/ must run
     // the same scenarios against the same baselines as from the root.
     let root = std::env::current_dir()
