@@ -11,6 +11,11 @@
 # a fixed neutral directory ($TACHYGATE_FIXTURES_TMP, default /tmp/tachygate-fixtures/src) and
 # the interpreter is run through a link there (<tmp>/python -> its installation prefix).
 #
+# NAME `golden` records the inputs of tests/report_golden.rs instead: tests/data/golden/{base,head}/
+# run-{0..3}.bin, four short runs of tests/data/compare/workloads/gatework.py each, the head with
+# gamma doing twice the work. After re-recording them, re-bless the golden outputs with
+# `TACHYGATE_BLESS=1 cargo test --test report_golden` and review the diff.
+#
 # Usage: scripts/record-fixtures.sh [PYTHON] [NAME...]
 set -euo pipefail
 
@@ -59,7 +64,25 @@ for entry in "${fixtures[@]}"; do
   "$py" -m profiling.sampling replay --jsonl -o "$out/$name.jsonl" "$out/$name.bin" >/dev/null
   ls -l "$out/$name".* | awk '{print "  " $5 "\t" $9}'
 done
-if grep -l "$root" "$out"/*.bin "$out"/*.jsonl "$out"/*.collapsed 2>/dev/null; then
+
+golden="$root/tests/data/golden"
+if [[ " ${want[*]} " == *" golden "* ]]; then
+  cp "$root/tests/data/compare/workloads/gatework.py" "$src/gatework.py"
+  for side in base head; do
+    slow=""
+    [ "$side" = head ] && slow="gamma=2"
+    mkdir -p "$golden/$side"
+    for i in 0 1 2 3; do
+      echo "recording golden $side run $i"
+      (cd "$src" && GATEWORK_SCALE=0.25 GATEWORK_SLOW="$slow" flock "$lock" "$py" \
+          -m profiling.sampling run --binary --mode cpu -r 1khz -d 2 \
+          -o "$golden/$side/run-$i.bin" gatework.py >/dev/null)
+    done
+  done
+  ls -l "$golden"/*/*.bin | awk '{print "  " $5 "\t" $9}'
+fi
+
+if grep -rl "$root" "$out"/*.bin "$out"/*.jsonl "$out"/*.collapsed "$golden" 2>/dev/null; then
   echo "record-fixtures: the files above contain the checkout path $root" >&2
   exit 1
 fi

@@ -10,36 +10,11 @@ use common::tachygate;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tachygate::run::{ResultsManifest, MANIFEST};
 
 /// A results directory as `tachygate run --shard K/3 --results DIR` leaves it: a manifest and
 /// five runs of one scenario, each with a real profile.
 pub fn shard_results(dir: &Path, scenario: &str, profile: &Path) {
-    let manifest = ResultsManifest {
-        version: 1,
-        label: Some(scenario.into()),
-        created: common::synth::at(0),
-        finished: None,
-        tachygate_version: "0".into(),
-        scenarios: vec![scenario.into()],
-        shard: None,
-        interrupted: false,
-    };
-    std::fs::create_dir_all(dir.join(scenario)).unwrap();
-    std::fs::write(
-        dir.join(MANIFEST),
-        serde_json::to_vec_pretty(&manifest).unwrap(),
-    )
-    .unwrap();
-    for i in 0..5 {
-        let r = common::synth::run_record(scenario, i);
-        std::fs::write(
-            dir.join(scenario).join(format!("run-{i}.json")),
-            serde_json::to_vec_pretty(&r).unwrap(),
-        )
-        .unwrap();
-        std::fs::copy(profile, dir.join(scenario).join(format!("run-{i}.bin"))).unwrap();
-    }
+    common::synth::results_dir(dir, scenario, &vec![profile.to_path_buf(); 5]);
 }
 
 /// The merge job's compare command, exactly as the workflow has it.

@@ -1,10 +1,12 @@
 //! Synthetic pipeline data for tests that need no Python: run records, per-run aggregates and
 //! sample sets with fixed timestamps, so files written from them are reproducible.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use tachygate::aggregate::{FunctionId, FunctionStat, RunAggregate};
 use tachygate::baseline::{SampleSet, BASELINE_VERSION};
-use tachygate::run::{Environment, RunOutcome, RunRecord, RUN_RECORD_VERSION};
+use tachygate::run::{
+    Environment, ResultsManifest, RunOutcome, RunRecord, MANIFEST, RUN_RECORD_VERSION,
+};
 
 /// A fixed instant `secs` after 2023-11-14 22:13:20 UTC.
 pub fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
@@ -73,5 +75,35 @@ pub fn run_record(scenario: &str, index: u32) -> RunRecord {
         load_avg: None,
         started: t,
         ended: t,
+    }
+}
+
+/// A results directory as `tachygate run --results DIR` leaves it: a manifest and one healthy
+/// run of `scenario` per profile (copied in as `run-<i>.bin`).
+pub fn results_dir(dir: &Path, scenario: &str, profiles: &[PathBuf]) {
+    let manifest = ResultsManifest {
+        version: 1,
+        label: Some(scenario.into()),
+        created: at(0),
+        finished: None,
+        tachygate_version: "0".into(),
+        scenarios: vec![scenario.into()],
+        shard: None,
+        interrupted: false,
+    };
+    std::fs::create_dir_all(dir.join(scenario)).unwrap();
+    std::fs::write(
+        dir.join(MANIFEST),
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    for (i, profile) in profiles.iter().enumerate() {
+        let r = run_record(scenario, i as u32);
+        std::fs::write(
+            dir.join(scenario).join(format!("run-{i}.json")),
+            serde_json::to_vec_pretty(&r).unwrap(),
+        )
+        .unwrap();
+        std::fs::copy(profile, dir.join(scenario).join(format!("run-{i}.bin"))).unwrap();
     }
 }
