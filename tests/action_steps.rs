@@ -408,11 +408,7 @@ fn baseline_mode_runs_the_example_project() {
         .env("TACHYGATE_PYTHON", common::python().unwrap())
         .output()
         .unwrap();
-    assert!(
-        st.status.success(),
-        "baseline update: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::assert_success(&st, "baseline update");
     let mut sim = Sim::new(
         &ws,
         d.path(),

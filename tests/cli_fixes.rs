@@ -58,11 +58,7 @@ fn the_sharded_workflows_merge_command_works_with_three_shards() {
         .args((1..=3).map(|k| format!("results/shard-{k}")))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "baseline update: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out, "baseline update");
 
     let cmd = workflow_merge_command();
     let script = cmd.replacen(

@@ -42,11 +42,7 @@ fn record_and_compare(py: &Path, name: &str, flags: &[&str], script: &str) {
         .arg(&bin)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out, &format!("{name}"));
     assert!(
         out.stdout == expected,
         "{name}: inspect --collapsed differs from replay\n--- ours\n{}\n--- replay\n{}",

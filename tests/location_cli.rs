@@ -23,25 +23,10 @@ fn make_project(root: &Path) {
     .unwrap();
     std::fs::write(
         root.join("scenarios/work.toml"),
-        r#"[workload]
-script = "../app/gatework.py"
-env = { GATEWORK_SCALE = "0.4" }
-
-[sampler]
-# The protocol defaults (gil + blocking): cpu mode without blocking fails many reads of
-# call-heavy code, unevenly across functions, and moved shares between A/A batches in CI.
-rate = "1khz"
-
-[run]
-repeats = 3
-min_samples = 50
-max_error_rate = 50
-max_gap_ratio = 1000
-retries = 0
-
-[gate]
-ignore = ["<frozen runpy>:*"]
-"#,
+        format!(
+            "[workload]\nscript = \"../app/gatework.py\"\nenv = {{ GATEWORK_SCALE = \"0.4\" }}\n{}",
+            common::SHORT_RUN_SETTINGS
+        ),
     )
     .unwrap();
 }

@@ -47,22 +47,7 @@ fn work(gamma: u32) -> String {
     WORK.replace("GAMMA", &gamma.to_string())
 }
 
-const SCENARIO_HEAD: &str = r#"
-[sampler]
-# The protocol defaults (gil + blocking): cpu mode without blocking fails many reads of
-# call-heavy code, unevenly across functions, and moved shares between A/A batches in CI.
-rate = "1khz"
-
-[run]
-repeats = 3
-min_samples = 50
-max_error_rate = 50
-max_gap_ratio = 1000
-retries = 0
-
-[gate]
-ignore = ["<frozen runpy>:*"]
-"#;
+const SCENARIO_HEAD: &str = common::SHORT_RUN_SETTINGS;
 
 struct Repo {
     dir: tempfile::TempDir,
@@ -96,11 +81,7 @@ impl Repo {
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success(&out, &format!("git {args:?}"));
     }
 
     fn commit(&self, message: &str) {

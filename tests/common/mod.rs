@@ -137,3 +137,43 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The file names in `dir`, sorted.
+pub fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Asserts that a finished command exited 0; the message shows `what` and its stderr.
+pub fn assert_success(out: &std::process::Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Scenario settings for short profiled runs of the test workloads on a shared machine: the
+/// protocol's sampler defaults, three runs with loose health limits, no retries, and
+/// CPython's runpy frames ignored. Append after a scenario's `[workload]` table.
+pub const SHORT_RUN_SETTINGS: &str = r#"
+[sampler]
+# The protocol defaults (gil + blocking): cpu mode without blocking fails many reads of
+# call-heavy code, unevenly across functions, and moved shares between A/A batches in CI.
+rate = "1khz"
+
+[run]
+repeats = 3
+min_samples = 50
+max_error_rate = 50
+max_gap_ratio = 1000
+retries = 0
+
+[gate]
+ignore = ["<frozen runpy>:*"]
+"#;
