@@ -42,7 +42,7 @@ fn record_and_compare(py: &Path, name: &str, flags: &[&str], script: &str) {
         .arg(&bin)
         .output()
         .unwrap();
-    common::assert_success(&out, &format!("{name}"));
+    common::assert_success(&out, name);
     assert!(
         out.stdout == expected,
         "{name}: inspect --collapsed differs from replay\n--- ours\n{}\n--- replay\n{}",

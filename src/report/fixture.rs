@@ -8,8 +8,10 @@
 //! - [`large_report`]: sized for the benchmark (thousands of functions, tens of thousands of
 //!   flame-graph nodes).
 //!
-//! Compiled into the library (not `cfg(test)`) because integration tests and `benches/`
-//! link the library without `cfg(test)`; it is small and has no side effects.
+//! [`sample_report`] ships: `tachygate report --sample` renders it (documentation, demos). The
+//! others exist for tests and benchmarks only: compiled under `cfg(test)` or the `fixtures`
+//! feature, which the package's dev-dependency on itself turns on for test and bench builds
+//! (integration tests and `benches/` link the library without `cfg(test)`).
 
 use crate::aggregate::{FunctionId, StackCount};
 use crate::compare::{
@@ -36,6 +38,7 @@ impl Rng {
     fn f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+    #[cfg(any(test, feature = "fixtures"))]
     fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n.max(1) as u64) as usize
     }
@@ -451,6 +454,7 @@ pub fn sample_report() -> ComparisonReport {
 /// Names chosen to break renderers: markup, script, comment and CDATA terminators, table
 /// pipes, backticks, mentions, issue references, newlines, control and bidi characters, and
 /// a 10,000-character name.
+#[cfg(any(test, feature = "fixtures"))]
 pub fn hostile_names() -> Vec<String> {
     vec![
         "<script>alert(1)</script>".into(),
@@ -474,6 +478,7 @@ pub fn hostile_names() -> Vec<String> {
 }
 
 /// The sample report with hostile strings in every free-text field a renderer shows.
+#[cfg(any(test, feature = "fixtures"))]
 pub fn hostile_report() -> ComparisonReport {
     let mut r = sample_report();
     let names = hostile_names();
@@ -519,6 +524,7 @@ pub fn hostile_report() -> ComparisonReport {
 
 /// A benchmark-sized report: one scenario with `functions` functions (both metrics) and
 /// stacks whose merged tree has about `flame_nodes` nodes.
+#[cfg(any(test, feature = "fixtures"))]
 pub fn large_report(functions: usize, flame_nodes: usize) -> ComparisonReport {
     let mut rng = Rng(0xB16_B00B5);
     let functions = functions.max(2);
