@@ -166,7 +166,7 @@ impl Sim {
             std::fs::write(&gh_output, "").unwrap();
             let file = self.temp.join("step.sh");
             std::fs::write(&file, script).unwrap();
-            let mut cmd = Command::new("bash");
+            let mut cmd = common::clean_env(Command::new("bash"));
             cmd.args(["--noprofile", "--norc", "-eo", "pipefail"])
                 .arg(&file)
                 .current_dir(&dir)
@@ -375,17 +375,15 @@ fn baseline_mode_runs_the_example_project() {
     let Some(_py) = common::python() else { return };
     let d = tempfile::tempdir().unwrap();
     let ws = d.path().join("ws");
-    copy_dir(&root().join("examples/python-project"), &ws.join("proj"));
+    common::copy_dir(&root().join("examples/python-project"), &ws.join("proj"));
     // Health limits loosened in this copy: the test machine is shared (see test-install.sh).
     for f in ["scenarios/nearest.toml", "scenarios/tour.toml"] {
         let p = ws.join("proj").join(f);
-        let t = std::fs::read_to_string(&p).unwrap();
-        // The key `init` writes (commented out, at its default); fail loudly if it moves, so
-        // the loosening cannot silently stop applying.
-        let key = "# max_error_rate = 5\n";
-        assert!(t.contains(key), "{f} no longer has `{key}`");
-        let t = t.replace(
-            key,
+        let text = std::fs::read_to_string(&p).unwrap();
+        let default = "# max_error_rate = 5\n";
+        assert!(text.contains(default), "{f}: no `{default}` to loosen");
+        let t = text.replace(
+            default,
             "max_error_rate = 30\nmax_gap_ratio = 50\nretries = 4\n",
         );
         std::fs::write(&p, t).unwrap();
@@ -402,22 +400,18 @@ fn baseline_mode_runs_the_example_project() {
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-qm", "example"]);
-    let bin = assert_cmd::cargo::cargo_bin("tachygate");
+    let bin = common::bin();
     let bindir = d.path().join("bin");
     std::fs::create_dir_all(&bindir).unwrap();
     std::fs::copy(&bin, bindir.join("tachygate")).unwrap();
     let _lock = common::profiler_lock();
-    let st = Command::new(bindir.join("tachygate"))
+    let st = common::clean_env(Command::new(bindir.join("tachygate")))
         .args(["baseline", "update", "--repeats", "3", "-q"])
         .current_dir(ws.join("proj"))
         .env("TACHYGATE_PYTHON", common::python().unwrap())
         .output()
         .unwrap();
-    assert!(
-        st.status.success(),
-        "baseline update: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::assert_success(&st, "baseline update");
     let mut sim = Sim::new(
         &ws,
         d.path(),
@@ -469,17 +463,4 @@ fn baseline_mode_runs_the_example_project() {
         "{summary}"
     );
     assert!(sim.step_log().contains("upload "), "{}", sim.step_log());
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &dest).unwrap();
-        }
-    }
 }

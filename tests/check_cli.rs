@@ -5,22 +5,16 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-fn tachygate() -> Command {
-    let mut c = Command::cargo_bin("tachygate").unwrap();
-    c.env_remove("GITHUB_STEP_SUMMARY");
-    c.env_remove("GATEWORK_SLOW");
-    c
-}
 
 fn scenarios() -> PathBuf {
     common::data_dir().join("check/scenarios")
 }
 
-fn check(python: &Path, tmp: &Path, tag: &str) -> Command {
+fn check(python: &Path, tmp: &Path, tag: &str) -> assert_cmd::Command {
     let mut c = tachygate();
     c.arg("check")
         .arg(scenarios())

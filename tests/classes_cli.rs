@@ -5,17 +5,10 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-fn tachygate() -> Command {
-    let mut c = Command::cargo_bin("tachygate").unwrap();
-    c.env_remove("GITHUB_STEP_SUMMARY");
-    c.env_remove("GATEWORK_SLOW");
-    c.env_remove("TACHYGATE_MACHINE_CLASS");
-    c
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -6,65 +6,15 @@
 
 mod common;
 
-use assert_cmd::Command as Cmd;
+use common::tachygate;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tachygate::run::{
-    Environment, ResultsManifest, RunOutcome, RunRecord, MANIFEST, RUN_RECORD_VERSION,
-};
-
-fn record(scenario: &str, index: u32) -> RunRecord {
-    let t = chrono::DateTime::from_timestamp(1_700_000_000 + index as i64, 0).unwrap();
-    RunRecord {
-        version: RUN_RECORD_VERSION,
-        scenario: scenario.into(),
-        fingerprint: format!("fp-{scenario}"),
-        index,
-        attempts: 1,
-        command: vec!["python3.15".into()],
-        sampler: Default::default(),
-        environment: Environment::default(),
-        outcome: RunOutcome::Ok,
-        profile: Some(PathBuf::from(format!("run-{index}.bin"))),
-        exit_status: Some(0),
-        wall_time_s: 1.0,
-        samples: 1000,
-        error_rate_pct: Some(1.0),
-        gaps: None,
-        load_avg: None,
-        started: t,
-        ended: t,
-    }
-}
 
 /// A results directory as `tachygate run --shard K/3 --results DIR` leaves it: a manifest and
 /// five runs of one scenario, each with a real profile.
 pub fn shard_results(dir: &Path, scenario: &str, profile: &Path) {
-    let manifest = ResultsManifest {
-        version: 1,
-        label: Some(scenario.into()),
-        created: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-        finished: None,
-        tachygate_version: "0".into(),
-        scenarios: vec![scenario.into()],
-        shard: None,
-        interrupted: false,
-    };
-    std::fs::create_dir_all(dir.join(scenario)).unwrap();
-    std::fs::write(
-        dir.join(MANIFEST),
-        serde_json::to_vec_pretty(&manifest).unwrap(),
-    )
-    .unwrap();
-    for i in 0..5 {
-        let r = record(scenario, i);
-        std::fs::write(
-            dir.join(scenario).join(format!("run-{i}.json")),
-            serde_json::to_vec_pretty(&r).unwrap(),
-        )
-        .unwrap();
-        std::fs::copy(profile, dir.join(scenario).join(format!("run-{i}.bin"))).unwrap();
-    }
+    common::synth::results_dir(dir, scenario, &vec![profile.to_path_buf(); 5]);
 }
 
 /// The merge job's compare command, exactly as the workflow has it.
@@ -100,20 +50,15 @@ fn the_sharded_workflows_merge_command_works_with_three_shards() {
             &profile,
         );
     }
-    let bin = assert_cmd::cargo::cargo_bin("tachygate");
+    let bin = common::bin();
     // The baselines the merge compares against, recorded from the same shards.
-    let out = Command::new(&bin)
+    let out = common::tachygate_std()
         .current_dir(d.path())
         .args(["baseline", "update", "--baselines", "baselines", "--from"])
         .args((1..=3).map(|k| format!("results/shard-{k}")))
-        .env_remove("GITHUB_STEP_SUMMARY")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "baseline update: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out, "baseline update");
 
     let cmd = workflow_merge_command();
     let script = cmd.replacen(
@@ -121,10 +66,9 @@ fn the_sharded_workflows_merge_command_works_with_three_shards() {
         &format!("'{}'", bin.display()),
         1,
     );
-    let out = Command::new("sh")
+    let out = common::clean_env(Command::new("sh"))
         .current_dir(d.path())
         .args(["-c", &script])
-        .env_remove("GITHUB_STEP_SUMMARY")
         .env("TACHYGATE_STEP_SUMMARY", "0")
         .output()
         .unwrap();
@@ -142,13 +86,7 @@ fn the_sharded_workflows_merge_command_works_with_three_shards() {
     assert!(d.path().join("reports/summary.md").is_file());
 }
 
-fn tachygate() -> Cmd {
-    let mut c = Cmd::cargo_bin("tachygate").unwrap();
-    c.env_remove("GITHUB_STEP_SUMMARY");
-    c
-}
-
-fn stderr_of(c: &mut Cmd, code: i32) -> String {
+fn stderr_of(c: &mut assert_cmd::Command, code: i32) -> String {
     let out = c.output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(code), "stderr: {err}");

@@ -4,18 +4,11 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::synth;
+use common::tachygate;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-use tachygate::aggregate::{FunctionId, FunctionStat, RunAggregate};
-use tachygate::baseline::{SampleSet, BASELINE_VERSION};
-
-fn tachygate() -> Command {
-    let mut c = Command::cargo_bin("tachygate").unwrap();
-    // Never append to a CI step summary from tests.
-    c.env_remove("GITHUB_STEP_SUMMARY");
-    c
-}
+use tachygate::baseline::SampleSet;
 
 const FUNCS: [(&str, f64); 6] = [
     ("hot", 0.30),
@@ -45,44 +38,16 @@ fn set(scenario: &str, work: &[f64]) -> SampleSet {
                 .map(|x| (x / total * 2000.0).round() as u64)
                 .collect();
             let sum: u64 = counts.iter().sum();
-            let mut functions: Vec<FunctionStat> = FUNCS
+            let mut functions: Vec<_> = FUNCS
                 .iter()
                 .zip(&counts)
-                .map(|((name, _), c)| FunctionStat {
-                    function: FunctionId::new("app/work.py", *name),
-                    self_samples: *c,
-                    cumulative_samples: *c,
-                })
+                .map(|((name, _), c)| synth::stat("app/work.py", name, *c, *c))
                 .collect();
-            functions.push(FunctionStat {
-                function: FunctionId::new("app/work.py", "main"),
-                self_samples: 0,
-                cumulative_samples: sum,
-            });
-            functions.sort_by(|a, b| a.function.cmp(&b.function));
-            RunAggregate {
-                total_samples: sum,
-                functions,
-                error_rate_pct: None,
-                stacks: Vec::new(),
-            }
+            functions.push(synth::stat("app/work.py", "main", 0, sum));
+            synth::run(functions)
         })
         .collect();
-    let mut s = SampleSet {
-        version: BASELINE_VERSION,
-        scenario: scenario.into(),
-        fingerprint: "fp".into(),
-        sampler: Default::default(),
-        environment: Default::default(),
-        machine_class: None,
-        source: "synthetic".into(),
-        created: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
-        sessions: Vec::new(),
-        run_sessions: Vec::new(),
-        runs,
-    };
-    s.environment.python_version = "3.15.2 (main) [GCC]".into();
-    s
+    synth::sample_set(scenario, runs)
 }
 
 fn base_work() -> Vec<f64> {

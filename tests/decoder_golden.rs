@@ -5,7 +5,8 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use tachygate::aggregate::{aggregate, AggregateOptions, FunctionId, PathNormalizer};
@@ -221,8 +222,7 @@ fn inspect_rejects_garbage_with_exit_2_and_one_line() {
 
 /// Runs `tachygate inspect ARGS PROFILE`.
 fn inspect(args: &[&str], profile: &std::path::Path) -> std::process::Output {
-    Command::cargo_bin("tachygate")
-        .unwrap()
+    tachygate()
         .arg("inspect")
         .args(args)
         .arg(profile)
@@ -231,12 +231,7 @@ fn inspect(args: &[&str], profile: &std::path::Path) -> std::process::Output {
 }
 
 fn inspect_stdout(args: &[&str]) -> String {
-    let out = Command::cargo_bin("tachygate")
-        .unwrap()
-        .arg("inspect")
-        .args(args)
-        .output()
-        .unwrap();
+    let out = tachygate().arg("inspect").args(args).output().unwrap();
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap()
 }

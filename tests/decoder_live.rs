@@ -4,7 +4,8 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use std::path::Path;
 use std::process::Command as Std;
 use tachygate::profile::Profile;
@@ -36,17 +37,12 @@ fn record_and_compare(py: &Path, name: &str, flags: &[&str], script: &str) {
     assert!(st.status.success(), "{name}: replay failed: {st:?}");
     let expected = std::fs::read(&col).unwrap();
     assert!(!expected.is_empty(), "{name}: oracle produced no stacks");
-    let out = Command::cargo_bin("tachygate")
-        .unwrap()
+    let out = tachygate()
         .args(["inspect", "--collapsed"])
         .arg(&bin)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::assert_success(&out, name);
     assert!(
         out.stdout == expected,
         "{name}: inspect --collapsed differs from replay\n--- ours\n{}\n--- replay\n{}",

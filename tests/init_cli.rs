@@ -1,13 +1,12 @@
 //! `tachygate init` through the CLI: what it writes, that it refuses to overwrite, and that the
 //! example project holds exactly what it writes.
 
-use assert_cmd::Command;
+mod common;
+
+use common::tachygate;
+
 use predicates::str::contains;
 use std::path::{Path, PathBuf};
-
-fn tachygate() -> Command {
-    Command::cargo_bin("tachygate").unwrap()
-}
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/python-project")

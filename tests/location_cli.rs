@@ -7,15 +7,9 @@
 
 mod common;
 
-use assert_cmd::Command;
-use std::path::Path;
+use common::tachygate;
 
-fn tachygate() -> Command {
-    let mut c = Command::cargo_bin("tachygate").unwrap();
-    c.env_remove("GITHUB_STEP_SUMMARY");
-    c.env_remove("GATEWORK_SLOW");
-    c
-}
+use std::path::Path;
 
 /// `root/scenarios/work.toml` running `root/app/gatework.py` (a third of the usual work).
 fn make_project(root: &Path) {
@@ -29,25 +23,10 @@ fn make_project(root: &Path) {
     .unwrap();
     std::fs::write(
         root.join("scenarios/work.toml"),
-        r#"[workload]
-script = "../app/gatework.py"
-env = { GATEWORK_SCALE = "0.4" }
-
-[sampler]
-# The protocol defaults (gil + blocking): cpu mode without blocking fails many reads of
-# call-heavy code, unevenly across functions, and moved shares between A/A batches in CI.
-rate = "1khz"
-
-[run]
-repeats = 3
-min_samples = 50
-max_error_rate = 50
-max_gap_ratio = 1000
-retries = 0
-
-[gate]
-ignore = ["<frozen runpy>:*"]
-"#,
+        format!(
+            "[workload]\nscript = \"../app/gatework.py\"\nenv = {{ GATEWORK_SCALE = \"0.4\" }}\n{}",
+            common::SHORT_RUN_SETTINGS
+        ),
     )
     .unwrap();
 }
@@ -70,12 +49,13 @@ fn a_project_recorded_in_one_place_and_checked_in_another_still_matches_its_func
     };
     let tmp = tempfile::tempdir().unwrap();
     if !outside_git(tmp.path()) {
-        let msg = format!(
-            "SKIPPED: the temporary directory {} is inside a git repository",
-            tmp.path().display()
+        common::skip(
+            &format!(
+                "the temporary directory {} is inside a git repository",
+                tmp.path().display()
+            ),
+            "set TMPDIR to a directory outside any git checkout",
         );
-        assert!(std::env::var_os("CI").is_none(), "{msg}");
-        eprintln!("{msg}");
         return;
     }
     let _lock = common::profiler_lock();
@@ -108,7 +88,7 @@ fn a_project_recorded_in_one_place_and_checked_in_another_still_matches_its_func
 
     // Copy the whole project elsewhere and check it from a subdirectory.
     let second = tmp.path().join("moved/elsewhere/proj");
-    copy_dir(&first, &second);
+    common::copy_dir(&first, &second);
     let out = tmp.path().join("report");
     let assert = tachygate()
         .current_dir(second.join("docs"))
@@ -138,18 +118,5 @@ fn a_project_recorded_in_one_place_and_checked_in_another_still_matches_its_func
             !r["function"]["file"].as_str().unwrap().starts_with('/'),
             "{r}"
         );
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }

@@ -8,9 +8,10 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use predicates::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const WORK: &str = r#"
 def alpha(n):
@@ -46,32 +47,7 @@ fn work(gamma: u32) -> String {
     WORK.replace("GAMMA", &gamma.to_string())
 }
 
-const SCENARIO_HEAD: &str = r#"
-[sampler]
-# The protocol defaults (gil + blocking): cpu mode without blocking fails many reads of
-# call-heavy code, unevenly across functions, and moved shares between A/A batches in CI.
-rate = "1khz"
-
-[run]
-# 5, not the minimum 3: with 3 short runs per side on a loaded machine (load ~8) the doubled
-# gamma once came out inconclusive (Welch with ~2-4 df).
-repeats = 5
-min_samples = 50
-max_error_rate = 50
-max_gap_ratio = 1000
-retries = 0
-
-[gate]
-ignore = ["<frozen runpy>:*"]
-"#;
-
-fn python_or_skip() -> Option<PathBuf> {
-    let p = common::python();
-    if p.is_none() {
-        eprintln!("SKIPPED: no CPython 3.15 (run scripts/provision-python.sh)");
-    }
-    p
-}
+const SCENARIO_HEAD: &str = common::SHORT_RUN_SETTINGS;
 
 struct Repo {
     dir: tempfile::TempDir,
@@ -105,11 +81,7 @@ impl Repo {
             .args(args)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::assert_success(&out, &format!("git {args:?}"));
     }
 
     fn commit(&self, message: &str) {
@@ -124,10 +96,7 @@ impl Repo {
             !self.path().join("baselines").exists(),
             "the paired gate must not need baselines"
         );
-        Command::cargo_bin("tachygate")
-            .unwrap()
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env_remove("PYTHONPATH")
+        tachygate()
             .env("TACHYGATE_PYTHON", python)
             .current_dir(self.path())
             .args(["check", "--base", base])
@@ -137,7 +106,7 @@ impl Repo {
 
 #[test]
 fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
-    let Some(python) = python_or_skip() else {
+    let Some(python) = common::python() else {
         return;
     };
     let r = Repo::new();
@@ -161,9 +130,7 @@ fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
         "{report}"
     );
     // `ab` shares the machinery, with both revisions in worktrees (HEAD: the committed state).
-    Command::cargo_bin("tachygate")
-        .unwrap()
-        .env_remove("GITHUB_STEP_SUMMARY")
+    tachygate()
         .env("TACHYGATE_PYTHON", &python)
         .current_dir(r.path())
         .args(["ab", "HEAD~1"])
@@ -183,7 +150,7 @@ fn a_regression_in_the_second_commit_fails_the_paired_gate_without_baselines() {
 
 #[test]
 fn a_src_layout_package_is_imported_from_each_checkout_via_pythonpath() {
-    let Some(python) = python_or_skip() else {
+    let Some(python) = common::python() else {
         return;
     };
     let r = Repo::new();
@@ -209,7 +176,7 @@ fn a_src_layout_package_is_imported_from_each_checkout_via_pythonpath() {
 
 #[test]
 fn a_package_installed_per_checkout_by_prepare_is_compared_across_revisions() {
-    let Some(python) = python_or_skip() else {
+    let Some(python) = common::python() else {
         return;
     };
     let r = Repo::new();
@@ -238,7 +205,7 @@ fn a_package_installed_per_checkout_by_prepare_is_compared_across_revisions() {
 
 #[test]
 fn both_sides_importing_one_checkout_is_refused_with_the_reason() {
-    let Some(python) = python_or_skip() else {
+    let Some(python) = common::python() else {
         return;
     };
     let r = Repo::new();
@@ -304,16 +271,14 @@ fn a_bad_revision_or_no_repository_is_a_usage_error_saying_what_to_do() {
         .stderr(predicate::str::contains("`no-such-branch` is not a commit"))
         .stderr(predicate::str::contains("fetch-depth: 0"));
     let plain = tempfile::tempdir().unwrap();
-    Command::cargo_bin("tachygate")
-        .unwrap()
+    tachygate()
         .current_dir(plain.path())
         .args(["check", "--base", "HEAD"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("is not inside a git repository"));
     // The paired gate reads no baselines, so their flags do not combine with it.
-    Command::cargo_bin("tachygate")
-        .unwrap()
+    tachygate()
         .current_dir(r.path())
         .args(["check", "--base", "HEAD", "--require-baselines"])
         .assert()

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 fn installed_binary(dir: &Path) -> PathBuf {
     let dest = dir.join("bin/tachygate");
     std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-    std::fs::copy(assert_cmd::cargo::cargo_bin("tachygate"), &dest).unwrap();
+    std::fs::copy(common::bin(), &dest).unwrap();
     dest
 }
 

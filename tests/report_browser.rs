@@ -7,6 +7,8 @@
 //! message otherwise. Set `TACHYGATE_SCREENSHOT_DIR` to also write screenshots of the sample
 //! report there (wide, narrow, dark); `docs/img/report.png` is the wide one.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,15 +21,9 @@ fn chromium() -> Option<PathBuf> {
     if p.is_file() {
         return Some(p);
     }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "CI is set but {} is missing: run scripts/ci-install-browser.sh",
-            p.display()
-        );
-    }
-    eprintln!(
-        "SKIPPED: no {} (run scripts/ci-install-browser.sh)",
-        p.display()
+    common::skip(
+        &format!("no chromium at {}", p.display()),
+        "run scripts/ci-install-browser.sh, or set TACHYGATE_CHROMIUM",
     );
     None
 }

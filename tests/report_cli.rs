@@ -1,31 +1,18 @@
 //! `tachygate report`: re-rendering from a saved report.json, its defaults, its errors, and
 //! the GitHub step summary.
 
-use assert_cmd::Command;
+mod common;
+
+use common::tachygate;
+
 use predicates::prelude::*;
 use std::path::Path;
 use tachygate::report::fixture;
-
-fn tachygate() -> Command {
-    let mut c = Command::cargo_bin("tachygate").unwrap();
-    c.env_remove("GITHUB_STEP_SUMMARY")
-        .env_remove("TACHYGATE_STEP_SUMMARY");
-    c
-}
 
 fn save_sample(dir: &Path) -> std::path::PathBuf {
     let p = dir.join("report.json");
     tachygate::fsutil::write_json_atomic(&p, &fixture::sample_report()).unwrap();
     p
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]
@@ -39,7 +26,7 @@ fn renders_all_formats_next_to_the_input_by_default() {
         .success()
         .stdout(predicate::str::contains("index.html").and(predicate::str::contains("junit.xml")));
     assert_eq!(
-        files(tmp.path()),
+        common::files(tmp.path()),
         ["index.html", "junit.xml", "report.json", "summary.md"]
     );
     let md = std::fs::read_to_string(tmp.path().join("summary.md")).unwrap();
@@ -57,8 +44,8 @@ fn format_and_out_select_files_and_directory() {
         .arg(&input)
         .assert()
         .success();
-    assert_eq!(files(&out), ["junit.xml", "summary.md"]);
-    assert_eq!(files(tmp.path()), ["out", "report.json"]);
+    assert_eq!(common::files(&out), ["junit.xml", "summary.md"]);
+    assert_eq!(common::files(tmp.path()), ["out", "report.json"]);
 }
 
 #[test]
@@ -71,7 +58,7 @@ fn invalid_json_exits_2_naming_file_line_and_column() {
             .and(predicate::str::contains("not a tachygate report")),
     );
     assert_eq!(
-        files(tmp.path()),
+        common::files(tmp.path()),
         ["report.json"],
         "nothing written on error"
     );

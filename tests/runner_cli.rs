@@ -4,13 +4,10 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use std::path::{Path, PathBuf};
 use tachygate::run::{load_results, RunOutcome};
-
-fn tachygate() -> Command {
-    Command::cargo_bin("tachygate").unwrap()
-}
 
 fn spin() -> PathBuf {
     common::data_dir().join("workloads/spin.py")
@@ -29,15 +26,6 @@ fn scenario(dir: &Path, name: &str, workload_extra: &str, rest: &str) -> PathBuf
 
 const LENIENT: &str =
     "[run]\nrepeats = 3\nmin_samples = 20\nmax_error_rate = 90\nmax_gap_ratio = 1000\nretries = 0\n";
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    v.sort();
-    v
-}
 
 #[test]
 fn healthy_scenario_writes_complete_records_that_load_results_reads_back() {
@@ -59,7 +47,7 @@ fn healthy_scenario_writes_complete_records_that_load_results_reads_back() {
     assert!(stderr.contains("command: "), "{stderr}");
 
     let sdir = res.join("spin");
-    let names = files(&sdir);
+    let names = common::files(&sdir);
     for k in 0..3 {
         for ext in ["bin", "json", "stdout", "stderr"] {
             assert!(names.contains(&format!("run-{k}.{ext}")), "{names:?}");
@@ -229,7 +217,7 @@ fn high_error_rate_is_retried_then_recorded() {
             r.outcome
         );
     }
-    let names = files(&res.join("noisy"));
+    let names = common::files(&res.join("noisy"));
     assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
 }
 
@@ -312,7 +300,7 @@ fn rerunning_into_the_same_directory_replaces_old_runs() {
         .arg(&s)
         .assert()
         .success();
-    let names = files(&res.join("again"));
+    let names = common::files(&res.join("again"));
     assert!(
         !names.iter().any(|n| n.contains('7') || n.contains('8')),
         "{names:?}"

@@ -7,10 +7,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tachygate::run::{load_results, RunOutcome};
 
-fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("tachygate")
-}
-
 /// A unique argument to find our processes in /proc afterwards.
 fn marker(tag: &str) -> String {
     format!(
@@ -62,17 +58,6 @@ fn scenario(dir: &Path, name: &str, marker: &str, workload_extra: &str, rest: &s
     p
 }
 
-fn files(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 #[test]
 fn timed_out_workload_and_its_profiler_are_both_gone() {
     let Some(_py) = common::python() else { return };
@@ -90,7 +75,7 @@ fn timed_out_workload_and_its_profiler_are_both_gone() {
     );
     let res = d.path().join("res");
     let started = Instant::now();
-    let out = std::process::Command::new(bin())
+    let out = common::tachygate_std()
         .args(["run", "--repeats", "3", "--out"])
         .arg(&res)
         .arg(&s)
@@ -109,7 +94,7 @@ fn timed_out_workload_and_its_profiler_are_both_gone() {
         assert_eq!(r.profile, None);
         assert!(!profile.exists());
     }
-    let names = files(&res.join("hangs"));
+    let names = common::files(&res.join("hangs"));
     assert!(
         names
             .iter()
@@ -133,7 +118,7 @@ fn interrupt_mid_run(signal: nix::sys::signal::Signal) {
         "[run]\nrepeats = 3\nmin_samples = 1\nmax_error_rate = 100\nmax_gap_ratio = 1000\nretries = 0\n",
     );
     let res = d.path().join("res");
-    let mut child = std::process::Command::new(bin())
+    let mut child = common::tachygate_std()
         .args(["run", "--out"])
         .arg(&res)
         .arg(&s)
@@ -163,7 +148,7 @@ fn interrupt_mid_run(signal: nix::sys::signal::Signal) {
     assert!(stderr.contains("interrupted"), "{stderr}");
 
     assert_eq!(processes_with(&m), Vec::<u32>::new(), "orphans left behind");
-    let names = files(&sdir);
+    let names = common::files(&sdir);
     assert_eq!(
         names,
         ["run-0.bin", "run-0.json", "run-0.stderr", "run-0.stdout"],
@@ -172,7 +157,7 @@ fn interrupt_mid_run(signal: nix::sys::signal::Signal) {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(res.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["interrupted"], true);
-    assert!(files(&res).iter().all(|n| !n.starts_with('.')));
+    assert!(common::files(&res).iter().all(|n| !n.starts_with('.')));
     let loaded = load_results(&[res]).unwrap();
     assert_eq!(loaded[0].records.len(), 1);
     assert!(loaded[0].records[0].0.outcome.is_ok());

@@ -3,13 +3,10 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use std::collections::BTreeSet;
 use std::path::Path;
-
-fn tachygate() -> Command {
-    Command::cargo_bin("tachygate").unwrap()
-}
 
 fn write_scenarios(dir: &Path, names: &[&str]) {
     // `list` checks that the script exists.

@@ -5,7 +5,8 @@
 
 mod common;
 
-use assert_cmd::Command;
+use common::tachygate;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use tachygate::profile::collapsed::render_frame;
@@ -148,8 +149,7 @@ fn inspect_writes_the_file_and_keeps_stdout_for_the_other_outputs() {
     let d = tempfile::tempdir().unwrap();
     let bin = common::data_dir().join("profiles/cpu_zstd.bin");
     let out = d.path().join("p.speedscope.json");
-    let o = Command::cargo_bin("tachygate")
-        .unwrap()
+    let o = tachygate()
         .arg("inspect")
         .arg(&bin)
         .arg("--speedscope")
@@ -163,8 +163,7 @@ fn inspect_writes_the_file_and_keeps_stdout_for_the_other_outputs() {
     assert_eq!(doc["name"], "cpu_zstd.bin");
     // Beside --collapsed: stdout is the collapsed stacks, unchanged.
     let out2 = d.path().join("q.json");
-    let o = Command::cargo_bin("tachygate")
-        .unwrap()
+    let o = tachygate()
         .arg("inspect")
         .arg(&bin)
         .arg("--collapsed")
@@ -179,8 +178,7 @@ fn inspect_writes_the_file_and_keeps_stdout_for_the_other_outputs() {
     // An unwritable destination is an error naming it, exit 2.
     std::fs::write(d.path().join("file"), "").unwrap();
     let bad = d.path().join("file/x.json");
-    let o = Command::cargo_bin("tachygate")
-        .unwrap()
+    let o = tachygate()
         .arg("inspect")
         .arg(&bin)
         .arg("--speedscope")

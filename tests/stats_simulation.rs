@@ -14,11 +14,14 @@
 //! All randomness is seeded (ChaCha8), so the measured rates are reproducible. Each test prints
 //! its rates (`cargo test --test stats_simulation -- --nocapture`); docs/statistics.md quotes them.
 
+mod common;
+
+use common::synth;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, StandardNormal};
 use tachygate::aggregate::{FunctionId, FunctionStat, RunAggregate};
-use tachygate::baseline::{SampleSet, BASELINE_VERSION};
+use tachygate::baseline::SampleSet;
 use tachygate::compare::{compare_sets, CompareOptions, Metric, ScenarioComparison, Verdict};
 use tachygate::scenario::GateSettings;
 
@@ -262,7 +265,7 @@ impl World {
                 cum[a] += count;
             }
         }
-        let mut functions: Vec<FunctionStat> = (0..FUNCTIONS)
+        let functions: Vec<FunctionStat> = (0..FUNCTIONS)
             .filter(|&f| cum[f] > 0)
             .map(|f| FunctionStat {
                 function: self.ids[f].clone(),
@@ -270,11 +273,11 @@ impl World {
                 cumulative_samples: cum[f],
             })
             .collect();
-        functions.sort_by(|a, b| a.function.cmp(&b.function));
+        let mut run = synth::run(functions);
         // Function-level stacks (root first), so that callers can be grouped under the
         // function whose own cost changed.
         let position = |f: usize| {
-            functions
+            run.functions
                 .iter()
                 .position(|s| s.function == self.ids[f])
                 .map(|p| p as u32)
@@ -295,28 +298,12 @@ impl World {
                 })
             })
             .collect();
-        RunAggregate {
-            total_samples: self_counts.iter().sum(),
-            functions,
-            error_rate_pct: None,
-            stacks,
-        }
+        run.stacks = stacks;
+        run
     }
 
     fn side(&self, rng: &mut ChaCha8Rng, time: &[f64], runs: usize) -> SampleSet {
-        SampleSet {
-            version: BASELINE_VERSION,
-            scenario: "sim".into(),
-            fingerprint: "sim".into(),
-            sampler: Default::default(),
-            environment: Default::default(),
-            machine_class: None,
-            source: "simulation".into(),
-            created: chrono::DateTime::from_timestamp(0, 0).unwrap(),
-            sessions: Vec::new(),
-            run_sessions: Vec::new(),
-            runs: (0..runs).map(|_| self.run(rng, time)).collect(),
-        }
+        synth::sample_set("sim", (0..runs).map(|_| self.run(rng, time)).collect())
     }
 
     fn compare(&self, rng: &mut ChaCha8Rng, candidate_time: &[f64]) -> ScenarioComparison {

@@ -51,7 +51,7 @@ pub struct Args {
     pub tags: Vec<String>,
     /// Run only shard K of N (see `tachygate run --shard`).
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    pub shard: Option<Shard>,
     /// Baselines directory [default: baselines/ beside the project's scenarios/].
     #[arg(long, value_name = "DIR")]
     pub baselines: Option<PathBuf>,
@@ -90,7 +90,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         return super::paired::check(args, g);
     }
     let (label, formats, out) = args.report.resolve("check")?;
-    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let shard = args.shard;
     // Defaults are the project's, not the current directory's: `check` from docs/ must run
     // the same scenarios against the same baselines as from the root.
     let root = crate::scenario::project_root();

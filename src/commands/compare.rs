@@ -96,8 +96,9 @@ pub struct ReportArgs {
     #[arg(long = "reports", alias = "out", value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Report formats, comma-separated: html, md, json, junit.
-    #[arg(long, value_name = "LIST", default_value = "html,md,json,junit")]
-    pub format: String,
+    // The qualified `Vec` keeps clap from taking it as a repeated flag: one value is the list.
+    #[arg(long, value_name = "LIST", default_value = "html,md,json,junit", value_parser = report::parse_list)]
+    pub format: ::std::vec::Vec<Format>,
     /// Print the report JSON (the content of report.json) on stdout, and nothing else there;
     /// the table and the report paths are not printed.
     #[arg(long)]
@@ -113,7 +114,7 @@ impl ReportArgs {
                 "--label `{label}` must be a non-empty name without `/` (it becomes a directory name)"
             )));
         }
-        let formats = report::parse_list(&self.format)?;
+        let formats = self.format.clone();
         let out = self
             .out
             .clone()

@@ -25,7 +25,7 @@ pub struct Args {
     pub names: Vec<String>,
     /// Only the scenarios of shard K/N.
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    pub shard: Option<Shard>,
 }
 
 #[derive(serde::Serialize)]
@@ -50,7 +50,7 @@ fn target(s: &Scenario) -> String {
 }
 
 pub fn run(args: Args, _g: &Global) -> anyhow::Result<Exit> {
-    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let shard = args.shard;
     let scenarios = super::run::select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
     // The same checks `run` makes before launching: a listed scenario should be runnable.
     for s in &scenarios {

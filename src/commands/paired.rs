@@ -315,7 +315,7 @@ fn build_side(
 /// `tachygate check --base REV [--head REV]`: the paired gate.
 pub fn check(args: super::check::Args, g: &Global) -> anyhow::Result<Exit> {
     let (label, formats, out) = args.report.resolve("check")?;
-    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let shard = args.shard;
     let base_rev = args.base.clone().unwrap_or_default();
     let req = Request {
         base_rev: base_rev.clone(),

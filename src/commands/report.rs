@@ -17,8 +17,9 @@ pub struct Args {
     #[arg(required = true)]
     pub input: Option<PathBuf>,
     /// Formats to write, comma-separated: html, md (or markdown), json, junit.
-    #[arg(long, short, default_value = "html,md,json,junit", value_name = "LIST")]
-    pub format: String,
+    // The qualified `Vec` keeps clap from taking it as a repeated flag: one value is the list.
+    #[arg(long, short, default_value = "html,md,json,junit", value_name = "LIST", value_parser = report::parse_list)]
+    pub format: ::std::vec::Vec<report::Format>,
     /// Reports directory [default: the directory of INPUT].
     #[arg(long = "reports", alias = "out", short_alias = 'o', value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -28,7 +29,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
-    let formats = report::parse_list(&args.format)?;
+    let formats = args.format;
     let (data, source_dir) = match (&args.input, args.sample) {
         (_, true) => (report::fixture::sample_report(), PathBuf::from(".")),
         (Some(input), false) => {

@@ -33,7 +33,7 @@ pub struct Args {
     pub repeats: Option<u32>,
     /// Run only shard K of N (1-based), chosen by a hash of the scenario name.
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<String>,
+    pub shard: Option<Shard>,
     /// Scenarios run at once. Anything above 1 distorts measurements (the sampler busy-polls a
     /// core); use it only to smoke-test scenarios.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
@@ -76,7 +76,7 @@ pub fn select_scenarios(
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
-    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let shard = args.shard;
     if let Some(label) = &args.label {
         if label.is_empty() || label.contains('/') || label == "." || label == ".." {
             return Err(usage(format!(

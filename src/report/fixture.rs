@@ -8,8 +8,10 @@
 //! - [`large_report`]: sized for the benchmark (thousands of functions, tens of thousands of
 //!   flame-graph nodes).
 //!
-//! Compiled into the library (not `cfg(test)`) because integration tests and `benches/`
-//! link the library without `cfg(test)`; it is small and has no side effects.
+//! [`sample_report`] ships: `tachygate report --sample` renders it (documentation, demos). The
+//! others exist for tests and benchmarks only: compiled under `cfg(test)` or the `fixtures`
+//! feature, which the package's dev-dependency on itself turns on for test and bench builds
+//! (integration tests and `benches/` link the library without `cfg(test)`).
 
 use crate::aggregate::{FunctionId, StackCount};
 use crate::compare::{
@@ -36,6 +38,7 @@ impl Rng {
     fn f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+    #[cfg(any(test, feature = "fixtures"))]
     fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n.max(1) as u64) as usize
     }
@@ -451,6 +454,7 @@ pub fn sample_report() -> ComparisonReport {
 /// Names chosen to break renderers: markup, script, comment and CDATA terminators, table
 /// pipes, backticks, mentions, issue references, newlines, control and bidi characters, and
 /// a 10,000-character name.
+#[cfg(any(test, feature = "fixtures"))]
 pub fn hostile_names() -> Vec<String> {
     vec![
         "<script>alert(1)</script>".into(),
@@ -474,6 +478,7 @@ pub fn hostile_names() -> Vec<String> {
 }
 
 /// The sample report with hostile strings in every free-text field a renderer shows.
+#[cfg(any(test, feature = "fixtures"))]
 pub fn hostile_report() -> ComparisonReport {
     let mut r = sample_report();
     let names = hostile_names();
@@ -519,6 +524,7 @@ pub fn hostile_report() -> ComparisonReport {
 
 /// A benchmark-sized report: one scenario with `functions` functions (both metrics) and
 /// stacks whose merged tree has about `flame_nodes` nodes.
+#[cfg(any(test, feature = "fixtures"))]
 pub fn large_report(functions: usize, flame_nodes: usize) -> ComparisonReport {
     let mut rng = Rng(0xB16_B00B5);
     let functions = functions.max(2);
@@ -590,179 +596,4 @@ pub fn large_report(functions: usize, flame_nodes: usize) -> ComparisonReport {
         }],
         source_url_template: None,
     }
-}
-
-/// A minimal XML 1.0 well-formedness check (elements nest and match, one root, attributes
-/// quoted and unique, entities known or numeric, no forbidden characters, comments and
-/// CDATA closed). Enough to prove `junit.xml` parses without a dependency for it.
-pub fn check_xml_well_formed(s: &str) -> Result<(), String> {
-    fn valid_char(c: char) -> bool {
-        matches!(c, '\t' | '\n' | '\r')
-            || ('\u{20}'..='\u{D7FF}').contains(&c)
-            || ('\u{E000}'..='\u{FFFD}').contains(&c)
-            || c >= '\u{10000}'
-    }
-    fn name_char(c: char) -> bool {
-        c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')
-    }
-    fn check_text(t: &str, at: usize) -> Result<(), String> {
-        if let Some(c) = t.chars().find(|&c| !valid_char(c)) {
-            return Err(format!(
-                "byte {at}: character U+{:04X} is not allowed in XML",
-                c as u32
-            ));
-        }
-        if t.contains('<') {
-            return Err(format!("byte {at}: raw '<' in text or attribute"));
-        }
-        let mut rest = t;
-        while let Some(i) = rest.find('&') {
-            rest = &rest[i + 1..];
-            let end = rest
-                .find(';')
-                .ok_or_else(|| format!("byte {at}: '&' without ';'"))?;
-            let ent = &rest[..end];
-            let ok = matches!(ent, "amp" | "lt" | "gt" | "quot" | "apos")
-                || ent
-                    .strip_prefix("#x")
-                    .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
-                || ent
-                    .strip_prefix('#')
-                    .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
-            if !ok {
-                return Err(format!("byte {at}: unknown entity &{ent};"));
-            }
-            rest = &rest[end + 1..];
-        }
-        Ok(())
-    }
-    let mut stack: Vec<&str> = Vec::new();
-    let mut roots = 0;
-    let mut pos = 0usize;
-    if s.starts_with("<?xml") {
-        pos = s.find("?>").ok_or("unterminated XML declaration")? + 2;
-    }
-    while pos < s.len() {
-        let rest = &s[pos..];
-        let Some(lt) = rest.find('<') else {
-            if !stack.is_empty() || !rest.trim().is_empty() {
-                check_text(rest, pos)?;
-                if !stack.is_empty() {
-                    return Err(format!("unclosed elements at end: {stack:?}"));
-                }
-                return Err(format!("byte {pos}: text after the root element"));
-            }
-            break;
-        };
-        let text = &rest[..lt];
-        if stack.is_empty() && !text.trim().is_empty() {
-            return Err(format!("byte {pos}: text outside the root element"));
-        }
-        check_text(text, pos)?;
-        if text.contains("]]>") {
-            return Err(format!("byte {pos}: ']]>' in text"));
-        }
-        pos += lt;
-        let rest = &s[pos..];
-        if let Some(body) = rest.strip_prefix("<!--") {
-            let end = body
-                .find("-->")
-                .ok_or(format!("byte {pos}: unclosed comment"))?;
-            if body[..end].contains("--") {
-                return Err(format!("byte {pos}: '--' inside a comment"));
-            }
-            pos += 4 + end + 3;
-        } else if let Some(body) = rest.strip_prefix("<![CDATA[") {
-            let end = body
-                .find("]]>")
-                .ok_or(format!("byte {pos}: unclosed CDATA"))?;
-            if stack.is_empty() {
-                return Err(format!("byte {pos}: CDATA outside the root element"));
-            }
-            pos += 9 + end + 3;
-        } else if let Some(body) = rest.strip_prefix("</") {
-            let end = body
-                .find('>')
-                .ok_or(format!("byte {pos}: unclosed end tag"))?;
-            let name = body[..end].trim_end();
-            match stack.pop() {
-                Some(open) if open == name => {}
-                other => return Err(format!("byte {pos}: </{name}> closes {other:?}")),
-            }
-            pos += 2 + end + 1;
-        } else {
-            let body = &rest[1..];
-            let name_len = body.find(|c: char| !name_char(c)).unwrap_or(body.len());
-            let name = &body[..name_len];
-            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
-                return Err(format!("byte {pos}: bad element name"));
-            }
-            let mut i = name_len;
-            let mut attrs: Vec<&str> = Vec::new();
-            let self_closing;
-            loop {
-                let b = &body[i..];
-                let trimmed = b.trim_start();
-                let had_space = trimmed.len() < b.len();
-                i += b.len() - trimmed.len();
-                if trimmed.starts_with("/>") {
-                    self_closing = true;
-                    i += 2;
-                    break;
-                }
-                if trimmed.starts_with('>') {
-                    self_closing = false;
-                    i += 1;
-                    break;
-                }
-                if trimmed.is_empty() {
-                    return Err(format!("byte {pos}: unclosed start tag <{name}"));
-                }
-                if !had_space {
-                    return Err(format!("byte {pos}: attributes must be separated by space"));
-                }
-                let an_len = trimmed
-                    .find(|c: char| !name_char(c))
-                    .unwrap_or(trimmed.len());
-                let an = &trimmed[..an_len];
-                if an.is_empty() || attrs.contains(&an) {
-                    return Err(format!("byte {pos}: bad or repeated attribute {an:?}"));
-                }
-                attrs.push(an);
-                let after = trimmed[an_len..].trim_start();
-                let after = after
-                    .strip_prefix('=')
-                    .ok_or(format!("byte {pos}: attribute {an} without '='"))?
-                    .trim_start();
-                let quote = after
-                    .chars()
-                    .next()
-                    .filter(|c| *c == '"' || *c == '\'')
-                    .ok_or(format!("byte {pos}: unquoted attribute {an}"))?;
-                let val_end = after[1..]
-                    .find(quote)
-                    .ok_or(format!("byte {pos}: unterminated attribute {an}"))?;
-                check_text(&after[1..1 + val_end], pos)?;
-                let consumed = trimmed.len() - (after.len() - (val_end + 2));
-                i += consumed;
-            }
-            if stack.is_empty() {
-                roots += 1;
-                if roots > 1 {
-                    return Err(format!("byte {pos}: second root element <{name}>"));
-                }
-            }
-            if !self_closing {
-                stack.push(name);
-            }
-            pos += 1 + i;
-        }
-    }
-    if !stack.is_empty() {
-        return Err(format!("unclosed elements at end: {stack:?}"));
-    }
-    if roots != 1 {
-        return Err("no root element".into());
-    }
-    Ok(())
 }

@@ -4,12 +4,18 @@
 //! Snapshots live in `src/report/snapshots/`. After an intended change, re-bless with
 //! `INSTA_UPDATE=always cargo test --lib report::` and review the diff with `git diff`.
 
-use super::fixture::{
-    check_xml_well_formed, hostile_names, hostile_report, large_report, sample_report,
-};
+use super::fixture::{hostile_names, hostile_report, large_report, sample_report};
 use super::sanitize::ZWJ;
 use super::*;
 use crate::compare::{Metric, Verdict};
+
+/// XML 1.0 well-formedness (nesting, quoting, entities, allowed characters), as JUnit readers
+/// in CI parse `junit.xml`.
+fn check_xml_well_formed(s: &str) -> Result<(), String> {
+    roxmltree::Document::parse(s)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
 
 fn count(hay: &str, needle: &str) -> usize {
     hay.matches(needle).count()
