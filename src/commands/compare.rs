@@ -4,10 +4,8 @@
 
 use super::{exit, ExitError};
 use crate::cli::Global;
-use crate::compare::{
-    build_report, sides, table, Adjustment, CompareOptions, ComparisonReport, DEFAULT_CONFIDENCE,
-};
-use crate::report::{self, Format};
+use crate::compare::{sides, Adjustment, CompareOptions, ComparisonReport, DEFAULT_CONFIDENCE};
+use crate::report::{self, build_report, table, Format};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -605,7 +605,7 @@ mod tests {
             },
         ];
         assert_eq!(exit_code(&outcomes), 0);
-        let report = super::super::build_report("check", vec![c]);
+        let report = crate::report::build_report("check", vec![c]);
         assert_eq!(report.status, super::super::OverallStatus::Pass);
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["scenarios"][0]["status"], "no_baseline_for_machine");

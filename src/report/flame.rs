@@ -10,8 +10,8 @@
 //! Stacks come from a file: frame indices are checked against the function table and stacks
 //! with an out-of-range index are dropped, never indexed blindly.
 
+use super::format::pp;
 use super::sanitize::{clean_line, json_for_script};
-use super::view::pp;
 use crate::compare::{FlameData, FunctionComparison, Metric, Verdict};
 use serde::Serialize;
 use std::collections::HashMap;
