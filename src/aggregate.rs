@@ -179,6 +179,15 @@ pub struct AggregateOptions {
 
 const DROPPED: u32 = u32::MAX;
 
+/// Decodes the profile at `path` and aggregates it: the stage's entry point for a profile
+/// on disk.
+pub fn aggregate_file(
+    path: &Path,
+    opts: &AggregateOptions,
+) -> Result<RunAggregate, AggregateError> {
+    aggregate(&Profile::open(path)?, opts)
+}
+
 /// Aggregates all samples of all threads into per-function self and cumulative counts.
 ///
 /// Profiler frames and ignored functions are dropped from each stack; stacks left empty are

@@ -1,9 +1,8 @@
 //! `tachygate ab BASE_REV [HEAD_REV]`: compare two git revisions on this machine, now, with
 //! interleaved runs (see [`super::paired`], which `check --base` shares).
 
-use super::compare::{usage, GateArgs, ReportArgs};
+use super::common::{usage, GateArgs, ReportArgs, INTERRUPTED};
 use super::paired::{self, Paired, Request};
-use super::run::INTERRUPTED;
 use crate::cli::Global;
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 //! workflow that runs the gate through the tachygate action. Never overwrites a file unless
 //! `--force` is given: a refused file is exit 2, naming it, and nothing is written.
 
-use super::compare::usage;
+use super::common::usage;
 use crate::cli::Global;
 use std::path::{Path, PathBuf};
 

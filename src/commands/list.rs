@@ -58,7 +58,7 @@ pub fn run(args: Args, _g: &Global) -> anyhow::Result<i32> {
             code: super::exit::USAGE,
             message: e.to_string(),
         })?;
-    let scenarios = super::run::select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
+    let scenarios = super::common::select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
     // The same checks `run` makes before launching: a listed scenario should be runnable.
     for s in &scenarios {
         crate::scenario::preflight(s).map_err(|e| super::ExitError {

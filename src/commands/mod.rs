@@ -6,6 +6,7 @@ pub mod ab;
 pub mod baseline;
 pub mod calibrate;
 pub mod check;
+pub mod common;
 pub mod compare;
 pub mod completions;
 pub mod doctor;

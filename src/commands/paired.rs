@@ -15,8 +15,8 @@
 //! absolute file on both sides, means both sides measured one copy of the code (an absolute
 //! `PYTHONPATH`, an editable install of one checkout) and the comparison is refused (exit 2).
 
-use super::compare::{publish, usage};
-use super::{exit, run::INTERRUPTED, ExitError};
+use super::common::{interrupt_flag, publish, usage, verbosity};
+use super::{exit, ExitError};
 use crate::baseline::sample_set_from_runs;
 use crate::cli::Global;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
@@ -104,11 +104,7 @@ pub fn compare_revisions(
             .collect::<anyhow::Result<_>>()?
     };
 
-    let interrupt = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&interrupt))
-            .context("installing the SIGINT/SIGTERM handler")?;
-    }
+    let interrupt = interrupt_flag()?;
     let mut trees = Worktrees::new(&repo).map_err(|e| usage(e.to_string()))?;
     let base_root = trees
         .add("base", &base_commit)
@@ -228,7 +224,7 @@ fn run_interleaved(
             chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
         )))
     });
-    let progress = TerminalProgress::new(super::run::verbosity(g));
+    let progress = TerminalProgress::new(verbosity(g));
     let prepared = PreparedCache::default();
     let interpreters = run::InterpreterCache::default();
     let mut dirs: [RunDirs; 2] = Default::default();
@@ -319,49 +315,6 @@ fn build_side(
         }
     }
     Ok(out)
-}
-
-/// `tachygate check --base REV [--head REV]`: the paired gate.
-pub fn check(args: super::check::Args, g: &Global) -> anyhow::Result<i32> {
-    let (label, formats, out) = args.report.resolve("check")?;
-    let shard = args
-        .shard
-        .as_deref()
-        .map(str::parse::<Shard>)
-        .transpose()
-        .map_err(|e| usage(e.to_string()))?;
-    let base_rev = args.base.clone().unwrap_or_default();
-    let req = Request {
-        base_rev: base_rev.clone(),
-        head_rev: args.head.clone(),
-        paths: args.paths.clone(),
-        paths_from_repo_root: false,
-        names: args.names.clone(),
-        tags: args.tags.clone(),
-        shard,
-        repeats: args.repeats,
-        python: args.python.clone(),
-        results: args.results.clone(),
-        label: label.clone(),
-    };
-    let head = args
-        .head
-        .as_ref()
-        .map(|h| format!(" --head {h}"))
-        .unwrap_or_default();
-    let reproduce =
-        |scenario: &str| format!("tachygate check --base {base_rev}{head} --scenario {scenario}");
-    let outcomes = match compare_revisions(&req, &args.gate.options(), g)? {
-        Paired::Interrupted => return Ok(INTERRUPTED),
-        Paired::NothingInCommon => {
-            eprintln!(
-                "tachygate: nothing to check: no selected scenario exists in both {base_rev} and the candidate"
-            );
-            return Ok(exit::OK);
-        }
-        Paired::Compared(o) => o,
-    };
-    finish(outcomes, &label, &formats, &out, g, reproduce)
 }
 
 /// Exit code, report and table for a paired comparison's outcomes.

@@ -27,9 +27,7 @@ mod results;
 mod smoke;
 
 pub use advice::{advice, explain, load_average, RunContext};
-pub use env::{
-    git_state, machine_class_override, normalise_cpu, slug, Host, MachineClass, MACHINE_CLASS_ENV,
-};
+pub use env::{machine_class_override, normalise_cpu, slug, Host, MachineClass, MACHINE_CLASS_ENV};
 pub use health::{error_rate_from_stdout, profile_health, ProfileHealth};
 pub use prepare::PreparedCache;
 pub use progress::{NoProgress, Progress, TerminalProgress, Verbosity};
