@@ -8,7 +8,8 @@
 //!     -> aggregate (RunAggregate) -> baseline / compare (ScenarioComparison) -> report
 //! ```
 //!
-//! `commands` glues the stages into the CLI's subcommands; `main.rs` only maps outcomes to
+//! `commands` glues the stages into the CLI's subcommands (the layout and its rules:
+//! `docs/architecture.md`); `main.rs` only maps outcomes to
 //! exit codes.
 
 pub mod aggregate;
