@@ -9,8 +9,7 @@
 //! ```
 //!
 //! `commands` glues the stages into the CLI's subcommands (the layout and its rules:
-//! `docs/architecture.md`); `main.rs` only maps outcomes to
-//! exit codes.
+//! `docs/architecture.md`); `main.rs` only maps outcomes to exit codes.
 
 pub mod aggregate;
 pub mod baseline;
