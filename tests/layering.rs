@@ -171,7 +171,7 @@ fn imports() -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
     for entry in walkdir::WalkDir::new(src()) {
         let entry = entry.unwrap();
         let file = entry.path().to_path_buf();
-        if file.extension().is_none_or(|e| e != "rs") {
+        if file.extension().map_or(true, |e| e != "rs") {
             continue;
         }
         let code = production_code(&std::fs::read_to_string(&file).unwrap());

@@ -241,11 +241,11 @@ fn compare_scenario(
 ) -> Outcome {
     let c = match candidate_set(name, candidate, opts) {
         Ok(c) => c,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let b = match baseline_set(name, baseline, c, opts) {
         Ok(b) => b,
-        Err(no_baseline) => return no_baseline,
+        Err(no_baseline) => return *no_baseline,
     };
     let mut run_errors: Vec<String> = Vec::new();
     for (label, side) in [("baseline", baseline), ("candidate", candidate)] {
@@ -275,13 +275,13 @@ fn candidate_set<'a>(
     name: &str,
     candidate: &'a Side,
     opts: &CompareOptions,
-) -> Result<Option<&'a SampleSet>, Outcome> {
+) -> Result<Option<&'a SampleSet>, Box<Outcome>> {
     match (candidate.sets.get(name), candidate.by_class.get(name)) {
         (Some(c), _) => Ok(Some(c)),
         (None, Some(found)) if found.len() == 1 => Ok(Some(&found[0].1)),
         (None, Some(found)) => {
             let files: Vec<String> = found.iter().map(|(p, _)| p.display().to_string()).collect();
-            Err(Outcome {
+            Err(Box::new(Outcome {
                 comparison: error_comparison(
                     name,
                     opts.confidence,
@@ -295,7 +295,7 @@ fn candidate_set<'a>(
                     Vec::new(),
                 ),
                 kind: OutcomeKind::Refused,
-            })
+            }))
         }
         (None, None) => Ok(None),
     }
@@ -308,7 +308,7 @@ fn baseline_set<'a>(
     baseline: &'a Side,
     c: Option<&SampleSet>,
     opts: &CompareOptions,
-) -> Result<Option<&'a SampleSet>, Outcome> {
+) -> Result<Option<&'a SampleSet>, Box<Outcome>> {
     match (baseline.sets.get(name), baseline.by_class.get(name), c) {
         (Some(b), _, _) => Ok(Some(b)),
         (None, Some(found), Some(c)) => {
@@ -320,7 +320,7 @@ fn baseline_set<'a>(
                         .iter()
                         .map(|(p, s)| (p.clone(), s.class().id))
                         .collect();
-                    Err(Outcome {
+                    Err(Box::new(Outcome {
                         comparison: no_baseline_comparison(
                             name,
                             opts.confidence,
@@ -330,7 +330,7 @@ fn baseline_set<'a>(
                             Some(c),
                         ),
                         kind: OutcomeKind::NoBaseline,
-                    })
+                    }))
                 }
             }
         }
