@@ -75,6 +75,14 @@ pub struct RunAggregate {
     pub stacks: Vec<StackCount>,
 }
 
+/// Data for the candidate's flame graph: function-level stacks plus the function table they
+/// index into. Frames are coloured by their function's cumulative `delta`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct FlameData {
+    pub functions: Vec<FunctionId>,
+    pub stacks: Vec<StackCount>,
+}
+
 use crate::profile::stack_tree::{StackTree, ROOT};
 use crate::profile::{Profile, ProfileError};
 use std::collections::HashMap;
@@ -170,6 +178,15 @@ pub struct AggregateOptions {
 }
 
 const DROPPED: u32 = u32::MAX;
+
+/// Decodes the profile at `path` and aggregates it: the stage's entry point for a profile
+/// on disk.
+pub fn aggregate_file(
+    path: &Path,
+    opts: &AggregateOptions,
+) -> Result<RunAggregate, AggregateError> {
+    aggregate(&Profile::open(path)?, opts)
+}
 
 /// Aggregates all samples of all threads into per-function self and cumulative counts.
 ///
@@ -383,6 +400,49 @@ fn count_functions(
         work.extend(children(node).iter().map(|&c| (c, false)));
     }
     (self_counts, cum_counts, total)
+}
+
+/// Merges runs' function stacks into one table (the candidate's flame graph, and the stacks
+/// the comparison attributes callers' changes by); `None` when the runs kept no stacks
+/// (baselines never do).
+pub fn merge_stacks(runs: &[RunAggregate]) -> Option<FlameData> {
+    let mut table: Vec<FunctionId> = Vec::new();
+    let mut ids: HashMap<FunctionId, u32> = HashMap::new();
+    let mut merged: HashMap<Vec<u32>, u64> = HashMap::new();
+    for run in runs {
+        for st in &run.stacks {
+            let mut frames = Vec::with_capacity(st.frames.len());
+            for &fr in &st.frames {
+                // An out-of-range index means a malformed aggregate: skip the stack rather
+                // than draw a wrong one.
+                let Some(f) = run.functions.get(fr as usize) else {
+                    frames.clear();
+                    break;
+                };
+                let next = table.len() as u32;
+                let id = *ids.entry(f.function.clone()).or_insert_with(|| {
+                    table.push(f.function.clone());
+                    next
+                });
+                frames.push(id);
+            }
+            if !frames.is_empty() {
+                *merged.entry(frames).or_insert(0) += st.count;
+            }
+        }
+    }
+    if merged.is_empty() {
+        return None;
+    }
+    let mut stacks: Vec<StackCount> = merged
+        .into_iter()
+        .map(|(frames, count)| StackCount { frames, count })
+        .collect();
+    stacks.sort_by(|a, b| a.frames.cmp(&b.frames));
+    Some(FlameData {
+        functions: table,
+        stacks,
+    })
 }
 
 #[cfg(test)]

@@ -484,21 +484,6 @@ impl BuiltSet {
     }
 }
 
-/// The git toplevel containing `dir`, if any.
-fn git_toplevel(dir: &Path) -> Option<PathBuf> {
-    let out = std::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(["rev-parse", "--show-toplevel"])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .output()
-        .ok()
-        .filter(|o| o.status.success())?;
-    let s = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (!s.is_empty()).then(|| PathBuf::from(s))
-}
-
 /// `path` made absolute and, when it exists, free of symlinks (profiles record the paths
 /// Python resolved, and `git rev-parse --show-toplevel` resolves symlinks too).
 fn absolute(path: &Path) -> PathBuf {
@@ -538,10 +523,14 @@ pub fn find_project_root(start: &Path) -> Option<PathBuf> {
 /// comparison's identity check refuses a mismatch rather than passing it).
 pub fn repo_root_for(scenario: Option<&crate::scenario::Scenario>) -> Option<PathBuf> {
     match scenario {
-        Some(sc) => git_toplevel(&sc.workload.cwd).or_else(|| Some(scenario_root(&sc.source))),
+        Some(sc) => crate::git::toplevel(&sc.workload.cwd)
+            .ok()
+            .or_else(|| Some(scenario_root(&sc.source))),
         None => {
             let cwd = std::env::current_dir().ok()?;
-            git_toplevel(&cwd).or_else(|| find_project_root(&cwd))
+            crate::git::toplevel(&cwd)
+                .ok()
+                .or_else(|| find_project_root(&cwd))
         }
     }
 }
@@ -589,9 +578,7 @@ pub fn sample_set_from_runs(
             excluded.push(format!("{label}: {}", crate::run::describe(&rec.outcome)));
             continue;
         }
-        let agg = crate::profile::Profile::open(profile)
-            .map_err(|e| e.to_string())
-            .and_then(|p| crate::aggregate::aggregate(&p, &opts).map_err(|e| e.to_string()));
+        let agg = crate::aggregate::aggregate_file(profile, &opts).map_err(|e| e.to_string());
         match agg {
             Ok(mut a) if a.total_samples > 0 => {
                 a.error_rate_pct = rec.error_rate_pct;

@@ -1,7 +1,9 @@
-//! Exit codes, the tool's contract with CI, and the one mapping from an error to its code.
+//! Exit codes, the tool's contract with CI. This module is a leaf (every stage may return an
+//! [`Exit`]); the one mapping from an error to its code needs every stage's error type, so it
+//! lives at the top, in `commands::exit_of`.
 //!
 //! Every command returns an [`Exit`]; an error reaching `main` is turned into one by
-//! [`Exit::of_error`]. A closed stdout is not an error and is handled where stdout is written
+//! `commands::exit_of`. A closed stdout is not an error and is handled where stdout is written
 //! (`commands::stdout`). The `--help` text ([`help`]) and the tables in README.md and
 //! docs/cli.md are generated from or checked against [`Exit::ALL`] (tests below).
 //!
@@ -9,8 +11,6 @@
 //! by `: `) never prints a cause twice: an error type either prints its cause in its own
 //! message or returns it from `source()`, never both. The stage error types print it: their
 //! text is also stored in run records and reports, where no chain is walked.
-
-use std::error::Error as StdError;
 
 /// How the process ends. The numbers are a public contract: scripts and the GitHub Action
 /// branch on them.
@@ -62,36 +62,6 @@ impl Exit {
             Exit::Interrupted => "interrupted (Ctrl-C / SIGTERM); completed runs are kept",
         }
     }
-
-    /// The one mapping from an error to an exit code. The chain is walked outermost first, so
-    /// context added on the way up (`reading x: ...`) does not hide the typed error below it.
-    /// (A closed stdout never gets here: `commands::stdout` drops the output instead.)
-    pub fn of_error(err: &anyhow::Error) -> Exit {
-        err.chain().find_map(classify).unwrap_or(Exit::Usage)
-    }
-}
-
-/// The code a single error in a chain decides, if it decides one. Stage errors describe bad
-/// input, configuration or environment (a scenario file, a baseline, a profile, a revision, an
-/// interpreter): exit 2. A failed run is not an error but an outcome the commands return as
-/// [`Exit::Failure`]; the errors that mean "could not measure" are [`CannotMeasure`]. Anything
-/// untyped (an I/O error with context) stays a usage error, as it has always been.
-fn classify(cause: &(dyn StdError + 'static)) -> Option<Exit> {
-    if cause.is::<CannotMeasure>() {
-        return Some(Exit::Failure);
-    }
-    let input = cause.is::<UsageError>()
-        || cause.is::<crate::scenario::ScenarioError>()
-        || cause.is::<crate::baseline::BaselineError>()
-        || cause.is::<crate::run::RunError>()
-        || cause.is::<crate::profile::ProfileError>()
-        || cause.is::<crate::aggregate::AggregateError>()
-        || cause.is::<crate::compare::sides::SideError>()
-        || cause.is::<crate::compare::CompareError>()
-        || cause.is::<crate::report::ReportError>()
-        || cause.is::<crate::python::PythonError>()
-        || cause.is::<crate::git::GitError>();
-    input.then_some(Exit::Usage)
 }
 
 impl From<Exit> for std::process::ExitCode {
@@ -183,14 +153,20 @@ mod tests {
         let failed = Err::<(), _>(failure("no scenario produced runs on both sides".into()))
             .context("ab")
             .unwrap_err();
-        assert_eq!(Exit::of_error(&failed), Exit::Failure);
+        assert_eq!(crate::commands::exit_of(&failed), Exit::Failure);
         let scenario = anyhow::Error::new(crate::scenario::ScenarioError::NotFound {
             path: "nope.toml".into(),
         })
         .context("loading scenarios");
-        assert_eq!(Exit::of_error(&scenario), Exit::Usage);
-        assert_eq!(Exit::of_error(&usage("bad flag".into())), Exit::Usage);
-        assert_eq!(Exit::of_error(&anyhow::anyhow!("untyped")), Exit::Usage);
+        assert_eq!(crate::commands::exit_of(&scenario), Exit::Usage);
+        assert_eq!(
+            crate::commands::exit_of(&usage("bad flag".into())),
+            Exit::Usage
+        );
+        assert_eq!(
+            crate::commands::exit_of(&anyhow::anyhow!("untyped")),
+            Exit::Usage
+        );
     }
 
     /// Only stdout's reader going away is not an error, and that is handled where stdout is
@@ -199,7 +175,7 @@ mod tests {
     fn a_broken_pipe_reaching_main_is_an_error() {
         let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
         let err = anyhow::Error::new(pipe).context("feeding the workload");
-        assert_eq!(Exit::of_error(&err), Exit::Usage);
+        assert_eq!(crate::commands::exit_of(&err), Exit::Usage);
     }
 
     /// `{err:#}` prints an error and its causes joined by `: `. A type that prints its cause

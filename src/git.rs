@@ -1,6 +1,7 @@
-//! Git invocation for the commands that compare revisions (`ab`, `check --base`): resolving
-//! revisions, and checking revisions out into temporary worktrees that are removed again on
-//! every exit path.
+//! Every git invocation of tachygate: the repository root that paths are made relative to,
+//! the HEAD commit and dirty flag recorded with each run, and, for the commands that compare
+//! revisions (`ab`, `check --base`), resolving revisions and checking them out into temporary
+//! worktrees that are removed again on every exit path.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -44,6 +45,18 @@ pub fn toplevel(dir: &Path) -> Result<PathBuf, GitError> {
         Ok(_) | Err(GitError::Failed { .. }) => Err(GitError::NotARepository(dir.to_path_buf())),
         Err(e) => Err(e),
     }
+}
+
+/// HEAD commit and dirty flag of the git repository containing `dir`; `(None, None)` outside
+/// git or without a git binary.
+pub fn head_state(dir: &Path) -> (Option<String>, Option<bool>) {
+    let Ok(commit) = git(dir, &["rev-parse", "HEAD"]) else {
+        return (None, None);
+    };
+    let dirty = git(dir, &["status", "--porcelain"])
+        .ok()
+        .map(|s| !s.is_empty());
+    (Some(commit), dirty)
 }
 
 /// The full commit id `rev` names.
@@ -193,5 +206,16 @@ mod tests {
         let plain = tempfile::tempdir().unwrap();
         let e = toplevel(plain.path()).unwrap_err();
         assert!(matches!(e, GitError::NotARepository(_)), "{e}");
+    }
+
+    #[test]
+    fn head_state_is_the_commit_and_whether_the_tree_is_dirty() {
+        let r = repo();
+        let head = resolve_commit(r.path(), "HEAD").unwrap();
+        assert_eq!(head_state(r.path()), (Some(head.clone()), Some(false)));
+        std::fs::write(r.path().join("f.txt"), "two").unwrap();
+        assert_eq!(head_state(r.path()), (Some(head), Some(true)));
+        let plain = tempfile::tempdir().unwrap();
+        assert_eq!(head_state(plain.path()), (None, None));
     }
 }

@@ -8,8 +8,9 @@
 //!     -> aggregate (RunAggregate) -> baseline / compare (ScenarioComparison) -> report
 //! ```
 //!
-//! `commands` glues the stages into the CLI's subcommands; `exit` defines the exit codes and
-//! maps errors to them; `main.rs` only prints the error and exits.
+//! `commands` glues the stages into the CLI's subcommands (the layout and its rules:
+//! `docs/architecture.md`); `exit` defines the exit codes and maps errors to them; `main.rs`
+//! only prints the error and exits.
 
 pub mod aggregate;
 pub mod baseline;

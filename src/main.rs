@@ -2,7 +2,6 @@ use clap::Parser;
 use std::process::ExitCode;
 use tachygate::cli::Cli;
 use tachygate::commands;
-use tachygate::exit::Exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -11,7 +10,7 @@ fn main() -> ExitCode {
         Err(err) => {
             // `{:#}` prints the whole context chain on one line: "reading x.bin: bad magic ...".
             eprintln!("tachygate: error: {err:#}");
-            Exit::of_error(&err)
+            commands::exit_of(&err)
         }
     };
     code.into()

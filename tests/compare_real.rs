@@ -10,9 +10,10 @@ mod common;
 use std::path::Path;
 use tachygate::baseline::{sample_set_from_runs, SampleSet};
 use tachygate::compare::{
-    build_report, causes, compare_sets, contradictions, gated_regressions, CompareOptions, Metric,
+    causes, compare_sets, contradictions, gated_regressions, CompareOptions, Metric,
     ScenarioComparison, Verdict,
 };
+use tachygate::report::build_report;
 use tachygate::run::{run_scenarios, NoProgress, RunOptions};
 use tachygate::scenario::{load_file, Scenario};
 
@@ -83,12 +84,12 @@ fn real_aa_flags_nothing_and_real_ab_flags_only_the_slowed_function_and_its_call
 
     let opts = CompareOptions::default();
     let aa = compare_sets(&a1, &a2, &s.gate, &opts).unwrap();
-    eprintln!("{}", tachygate::compare::table::render_scenario(&aa, true));
+    eprintln!("{}", tachygate::report::table::render_scenario(&aa, true));
     assert!(flagged(&aa).is_empty(), "A/A flagged {:?}", flagged(&aa));
     assert!(contradictions(&aa).is_empty(), "{:#?}", contradictions(&aa));
 
     let ab = compare_sets(&a1, &b, &s.gate, &opts).unwrap();
-    eprintln!("{}", tachygate::compare::table::render_scenario(&ab, true));
+    eprintln!("{}", tachygate::report::table::render_scenario(&ab, true));
     assert!(contradictions(&ab).is_empty(), "{:#?}", contradictions(&ab));
     let flags = flagged(&ab);
     assert!(
@@ -146,7 +147,7 @@ fn real_ab_reads_one_slowed_function_as_one_regression_with_its_callers_grouped(
     let b = side_with_stacks(&slow, &python, &tmp.path().join("b"), true);
 
     let ab = compare_sets(&a, &b, &s.gate, &CompareOptions::default()).unwrap();
-    let text = tachygate::compare::table::render_scenario(&ab, true);
+    let text = tachygate::report::table::render_scenario(&ab, true);
     eprintln!("{text}");
     assert!(contradictions(&ab).is_empty(), "{:#?}", contradictions(&ab));
     let row = |name: &str, m: Metric| {
@@ -187,7 +188,7 @@ fn real_ab_reads_one_slowed_function_as_one_regression_with_its_callers_grouped(
     assert!(gamma_at < carrier_at, "{text}");
     assert!(text.contains("1 regression (gamma +"), "{text}");
     let report = build_report("ab", vec![ab]);
-    let full = tachygate::compare::table::render(&report, false);
+    let full = tachygate::report::table::render(&report, false);
     assert!(
         full.contains("FAIL: 1 scenario(s): 0 pass, 1 fail, 0 error; 1 gated regression (2 carrying callers not counted)"),
         "{full}"

@@ -39,10 +39,7 @@ fn writes_a_scenario_that_lists_and_a_workflow() {
         scenario.contains("script = \"../bench/hot.py\""),
         "{scenario}"
     );
-    assert!(
-        scenario.contains("pythonpath = [\"../src\"]"),
-        "{scenario}"
-    );
+    assert!(scenario.contains("pythonpath = [\"../src\"]"), "{scenario}");
     let out = tachygate()
         .args(["list", "--json"])
         .current_dir(d.path())

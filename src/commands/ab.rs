@@ -1,7 +1,7 @@
 //! `tachygate ab BASE_REV [HEAD_REV]`: compare two git revisions on this machine, now, with
 //! interleaved runs (see [`super::paired`], which `check --base` shares).
 
-use super::compare::{GateArgs, ReportArgs};
+use super::common::{GateArgs, ReportArgs};
 use super::paired::{self, Paired, Request};
 use crate::cli::Global;
 use crate::exit::{self, usage, Exit};

@@ -4,7 +4,7 @@
 //! `--append` adds the runs to the existing baseline of the same class as a new recording
 //! session instead of replacing it (sessions feed the between-session variance).
 
-use super::run::select_scenarios;
+use super::common::{interrupt_flag, select_scenarios, verbosity};
 use crate::baseline::{baseline_path, legacy_baseline_path, sample_set_from_runs, SampleSet};
 use crate::cli::Global;
 use crate::exit::{self, usage, Exit};
@@ -12,8 +12,6 @@ use crate::run::{self, RunOptions, TerminalProgress};
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -105,16 +103,12 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
                 chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
             )))
         });
-        let interrupt = Arc::new(AtomicBool::new(false));
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::flag::register(sig, Arc::clone(&interrupt))
-                .context("installing the SIGINT/SIGTERM handler")?;
-        }
+        let interrupt = interrupt_flag()?;
         let mut opts = RunOptions::new(out);
         opts.python = args.python.clone();
         opts.repeats = args.repeats;
         opts.interrupt = Some(interrupt);
-        let progress = TerminalProgress::new(super::run::verbosity(g));
+        let progress = TerminalProgress::new(verbosity(g));
         let summary = run::run_scenarios(&scenarios, &opts, &progress)
             .context("writing the results directory")?;
         interrupted = summary.interrupted;

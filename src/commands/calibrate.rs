@@ -11,8 +11,7 @@
 //! number of sessions and runs per session buys: runs only shrink the within part, sessions
 //! the between part (repeat where the variance is - Kalibera & Jones 2013).
 
-use super::compare::GateArgs;
-use super::run::select_scenarios;
+use super::common::{on_interrupt, select_scenarios, verbosity, GateArgs};
 use crate::baseline::{sample_set_from_runs, SampleSet};
 use crate::cli::Global;
 use crate::compare::stats::{mean_sd, median, t_quantile, variance_components};
@@ -206,17 +205,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let interrupt = Arc::new(AtomicBool::new(false));
     let runs_now = args.baseline.is_none() && args.from.is_empty();
     if runs_now || args.compare_sampler {
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::flag::register(sig, Arc::clone(&interrupt))
-                .context("installing the SIGINT/SIGTERM handler")?;
-        }
+        on_interrupt(&interrupt)?;
     }
     let execute = |s: &Scenario, dir: PathBuf, repeats: u32| {
         let mut opts = RunOptions::new(dir);
         opts.python = args.python.clone();
         opts.repeats = Some(repeats);
         opts.interrupt = Some(Arc::clone(&interrupt));
-        let progress = TerminalProgress::new(super::run::verbosity(g));
+        let progress = TerminalProgress::new(verbosity(g));
         run::run_scenarios(std::slice::from_ref(s), &opts, &progress)
             .context("writing the results directory")
     };

@@ -13,20 +13,19 @@
 //! report, exit 0 (a notice says why and how to record one), or exit 2 with
 //! `--require-baselines`. Another class's data can never produce a verdict.
 
-use super::compare::{publish, GateArgs, ReportArgs};
-use super::run::select_scenarios;
+use super::common::{interrupt_flag, publish, select_scenarios, verbosity, GateArgs, ReportArgs};
+use super::paired::{compare_revisions, finish, Paired, Request};
 use crate::baseline::{for_class, sample_set_from_runs, scenario_baselines, SampleSet};
 use crate::cli::Global;
+use crate::compare::error_comparison;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
-use crate::compare::{build_report, error_comparison};
 use crate::exit::{self, usage, Exit};
+use crate::report::build_report;
 use crate::run::{self, MachineClass, RunOptions, TerminalProgress};
 use crate::scenario::{Scenario, Shard};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -87,7 +86,7 @@ pub struct Args {
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     if args.base.is_some() {
-        return super::paired::check(args, g);
+        return paired_check(args, g);
     }
     let (label, formats, out) = args.report.resolve("check")?;
     let shard = args.shard;
@@ -181,18 +180,14 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
                     chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
                 )))
             });
-            let interrupt = Arc::new(AtomicBool::new(false));
-            for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-                signal_hook::flag::register(sig, Arc::clone(&interrupt))
-                    .context("installing the SIGINT/SIGTERM handler")?;
-            }
+            let interrupt = interrupt_flag()?;
             let mut ropts = RunOptions::new(dir);
             ropts.label = Some(label.clone());
             ropts.python = args.python.clone();
             ropts.repeats = args.repeats;
             ropts.shard = shard;
             ropts.interrupt = Some(interrupt);
-            let progress = TerminalProgress::new(super::run::verbosity(g));
+            let progress = TerminalProgress::new(verbosity(g));
             let summary = run::run_scenarios(&to_run, &ropts, &progress)
                 .context("writing the results directory")?;
             interrupted = summary.interrupted;
@@ -281,6 +276,44 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         return Ok(Exit::Interrupted);
     }
     Ok(code)
+}
+
+/// `tachygate check --base REV [--head REV]`: the paired gate.
+fn paired_check(args: Args, g: &Global) -> anyhow::Result<Exit> {
+    let (label, formats, out) = args.report.resolve("check")?;
+    let shard = args.shard;
+    let base_rev = args.base.clone().unwrap_or_default();
+    let req = Request {
+        base_rev: base_rev.clone(),
+        head_rev: args.head.clone(),
+        paths: args.paths.clone(),
+        paths_from_repo_root: false,
+        names: args.names.clone(),
+        tags: args.tags.clone(),
+        shard,
+        repeats: args.repeats,
+        python: args.python.clone(),
+        results: args.results.clone(),
+        label: label.clone(),
+    };
+    let head = args
+        .head
+        .as_ref()
+        .map(|h| format!(" --head {h}"))
+        .unwrap_or_default();
+    let reproduce =
+        |scenario: &str| format!("tachygate check --base {base_rev}{head} --scenario {scenario}");
+    let outcomes = match compare_revisions(&req, &args.gate.options(), g)? {
+        Paired::Interrupted => return Ok(Exit::Interrupted),
+        Paired::NothingInCommon => {
+            eprintln!(
+                "tachygate: nothing to check: no selected scenario exists in both {base_rev} and the candidate"
+            );
+            return Ok(Exit::Pass);
+        }
+        Paired::Compared(o) => o,
+    };
+    finish(outcomes, &label, &formats, &out, g, reproduce)
 }
 
 /// `tachygate baseline update NAME`, with `--baselines` when the baselines are not in the default

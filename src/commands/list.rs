@@ -51,7 +51,7 @@ fn target(s: &Scenario) -> String {
 
 pub fn run(args: Args, _g: &Global) -> anyhow::Result<Exit> {
     let shard = args.shard;
-    let scenarios = super::run::select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
+    let scenarios = super::common::select_scenarios(&args.paths, &args.names, &args.tags, shard)?;
     // The same checks `run` makes before launching: a listed scenario should be runnable.
     for s in &scenarios {
         crate::scenario::preflight(s)?;

@@ -1,6 +1,6 @@
 //! Subcommands: each glues pipeline stages together and returns an [`Exit`].
 //! Errors returned from here keep their types (`?`, context added with `anyhow::Context`);
-//! `main` prints them with their context chain and [`Exit::of_error`] picks the exit code.
+//! `main` prints them with their context chain and [`exit_of`] picks the exit code.
 //! Commands write their output with `writeln!(commands::stdout(), ...)?`, never `println!`
 //! (which panics when the reader is gone): see [`stdout`].
 #![warn(clippy::print_stdout)]
@@ -9,6 +9,7 @@ pub mod ab;
 pub mod baseline;
 pub mod calibrate;
 pub mod check;
+pub mod common;
 pub mod compare;
 pub mod completions;
 pub mod doctor;
@@ -81,4 +82,34 @@ impl Write for Stdout {
     fn flush(&mut self) -> io::Result<()> {
         self.guard((), || io::stdout().flush())
     }
+}
+
+/// The one mapping from an error to an exit code. The chain is walked outermost first, so
+/// context added on the way up (`reading x: ...`) does not hide the typed error below it.
+/// (A closed stdout never gets here: `commands::stdout` drops the output instead.)
+pub fn exit_of(err: &anyhow::Error) -> Exit {
+    err.chain().find_map(classify).unwrap_or(Exit::Usage)
+}
+
+/// The code a single error in a chain decides, if it decides one. Stage errors describe bad
+/// input, configuration or environment (a scenario file, a baseline, a profile, a revision, an
+/// interpreter): exit 2. A failed run is not an error but an outcome the commands return as
+/// [`Exit::Failure`]; the errors that mean "could not measure" are [`crate::exit::CannotMeasure`]. Anything
+/// untyped (an I/O error with context) stays a usage error, as it has always been.
+fn classify(cause: &(dyn std::error::Error + 'static)) -> Option<Exit> {
+    if cause.is::<crate::exit::CannotMeasure>() {
+        return Some(Exit::Failure);
+    }
+    let input = cause.is::<crate::exit::UsageError>()
+        || cause.is::<crate::scenario::ScenarioError>()
+        || cause.is::<crate::baseline::BaselineError>()
+        || cause.is::<crate::run::RunError>()
+        || cause.is::<crate::profile::ProfileError>()
+        || cause.is::<crate::aggregate::AggregateError>()
+        || cause.is::<crate::compare::sides::SideError>()
+        || cause.is::<crate::compare::CompareError>()
+        || cause.is::<crate::report::ReportError>()
+        || cause.is::<crate::python::PythonError>()
+        || cause.is::<crate::git::GitError>();
+    input.then_some(Exit::Usage)
 }

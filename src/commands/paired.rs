@@ -15,13 +15,14 @@
 //! absolute file on both sides, means both sides measured one copy of the code (an absolute
 //! `PYTHONPATH`, an editable install of one checkout) and the comparison is refused (exit 2).
 
-use super::compare::publish;
+use super::common::{interrupt_flag, publish, verbosity};
 use crate::baseline::sample_set_from_runs;
 use crate::cli::Global;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
-use crate::compare::{build_report, error_comparison, CompareOptions};
+use crate::compare::{error_comparison, CompareOptions};
 use crate::exit::{failure, usage, Exit};
 use crate::git::{self, Worktrees};
+use crate::report::build_report;
 use crate::run::{self, PreparedCache, RunOptions, ScenarioRuns, TerminalProgress};
 use crate::scenario::{self, Filter, Scenario, ScenarioError, Shard};
 use anyhow::Context;
@@ -103,11 +104,7 @@ pub fn compare_revisions(
             .collect::<anyhow::Result<_>>()?
     };
 
-    let interrupt = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&interrupt))
-            .context("installing the SIGINT/SIGTERM handler")?;
-    }
+    let interrupt = interrupt_flag()?;
     let mut trees = Worktrees::new(&repo)?;
     let base_root = trees.add("base", &base_commit)?;
     let (head_root, head_describe) = match &head_commit {
@@ -221,7 +218,7 @@ fn run_interleaved(
             chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
         )))
     });
-    let progress = TerminalProgress::new(super::run::verbosity(g));
+    let progress = TerminalProgress::new(verbosity(g));
     let prepared = PreparedCache::default();
     let interpreters = run::InterpreterCache::default();
     let mut dirs: [RunDirs; 2] = Default::default();
@@ -310,44 +307,6 @@ fn build_side(
         }
     }
     Ok(out)
-}
-
-/// `tachygate check --base REV [--head REV]`: the paired gate.
-pub fn check(args: super::check::Args, g: &Global) -> anyhow::Result<Exit> {
-    let (label, formats, out) = args.report.resolve("check")?;
-    let shard = args.shard;
-    let base_rev = args.base.clone().unwrap_or_default();
-    let req = Request {
-        base_rev: base_rev.clone(),
-        head_rev: args.head.clone(),
-        paths: args.paths.clone(),
-        paths_from_repo_root: false,
-        names: args.names.clone(),
-        tags: args.tags.clone(),
-        shard,
-        repeats: args.repeats,
-        python: args.python.clone(),
-        results: args.results.clone(),
-        label: label.clone(),
-    };
-    let head = args
-        .head
-        .as_ref()
-        .map(|h| format!(" --head {h}"))
-        .unwrap_or_default();
-    let reproduce =
-        |scenario: &str| format!("tachygate check --base {base_rev}{head} --scenario {scenario}");
-    let outcomes = match compare_revisions(&req, &args.gate.options(), g)? {
-        Paired::Interrupted => return Ok(Exit::Interrupted),
-        Paired::NothingInCommon => {
-            eprintln!(
-                "tachygate: nothing to check: no selected scenario exists in both {base_rev} and the candidate"
-            );
-            return Ok(Exit::Pass);
-        }
-        Paired::Compared(o) => o,
-    };
-    finish(outcomes, &label, &formats, &out, g, reproduce)
 }
 
 /// Exit code, report and table for a paired comparison's outcomes.

@@ -1,15 +1,14 @@
 //! `tachygate run`: discover and select scenarios, run them under the profiler, write a results
 //! directory. Exit 0 when every run is usable, 3 when any failed, 130 when interrupted.
 
+use super::common::{interrupt_flag, select_scenarios, verbosity};
 use crate::cli::Global;
 use crate::exit::{usage, Exit};
 use crate::run::{self, RunOptions, TerminalProgress, Verbosity};
-use crate::scenario::{self, Filter, Shard};
+use crate::scenario::{self, Shard};
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -46,35 +45,6 @@ pub struct Args {
     pub names: Vec<String>,
 }
 
-pub fn verbosity(g: &Global) -> Verbosity {
-    if g.quiet {
-        Verbosity::Quiet
-    } else if g.verbose {
-        Verbosity::Verbose
-    } else {
-        Verbosity::Normal
-    }
-}
-
-/// Discovery, selection and sharding shared by `run` and `list`.
-pub fn select_scenarios(
-    paths: &[PathBuf],
-    names: &[String],
-    tags: &[String],
-    shard: Option<Shard>,
-) -> anyhow::Result<Vec<scenario::Scenario>> {
-    let all = scenario::discover(paths)?;
-    let filter = Filter {
-        names: names.to_vec(),
-        tags: tags.to_vec(),
-    };
-    let mut chosen = scenario::select(&all, &filter)?;
-    if let Some(sh) = shard {
-        chosen = sh.apply(chosen);
-    }
-    Ok(chosen)
-}
-
 pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     let shard = args.shard;
     if let Some(label) = &args.label {
@@ -96,11 +66,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         .out
         .clone()
         .unwrap_or_else(|| run::default_results_dir(args.label.as_deref()));
-    let interrupt = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&interrupt))
-            .context("installing the SIGINT/SIGTERM handler")?;
-    }
+    let interrupt = interrupt_flag()?;
     let mut opts = RunOptions::new(out);
     opts.label = args.label.clone();
     opts.python = args.python.clone();

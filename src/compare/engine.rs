@@ -14,7 +14,7 @@ use super::stats::{
     welch_sessions, SessionPriors, StatsError, VariancePrior,
 };
 use super::verdict::{decide, EffectRule};
-use crate::aggregate::{FunctionId, StackCount};
+use crate::aggregate::{merge_stacks, FunctionId};
 use crate::baseline::SampleSet;
 use crate::scenario::GateSettings;
 use globset::{Glob, GlobMatcher};
@@ -321,12 +321,111 @@ pub fn error_comparison(
 /// Compares one scenario's baseline and candidate. Refusals (incompatible captures without
 /// `allow_mismatch`, fewer than 2 runs on a side, bad globs) are errors; the caller turns them
 /// into an `Error` entry with [`error_comparison`].
+///
+/// The steps: [`check_inputs`] -> per-run shares and [`check_identity`] -> normalisation ->
+/// [`rows`] (one Welch interval per function and metric) -> [`moderate_variances`] ->
+/// [`test_family`] (multiplicity adjustment) -> [`decide_rows`] -> [`annotate_rows`].
 pub fn compare_sets(
     baseline: &SampleSet,
     candidate: &SampleSet,
     gate: &GateSettings,
     opts: &CompareOptions,
 ) -> Result<ScenarioComparison, CompareError> {
+    let scenario = baseline.scenario.as_str();
+    let mut warnings = check_inputs(baseline, candidate, opts)?;
+    // Shifts up to the difference in sampler error rates are explained by the sampler alone.
+    let error_floor = error_rate_difference(&baseline.runs, &candidate.runs)
+        .map(|d| d.2)
+        .filter(|d| *d >= ERROR_RATE_WARN_DIFF_PP / 100.0)
+        .unwrap_or(0.0);
+    let globs = GateGlobs::new(scenario, gate)?;
+    if gate.advisory {
+        warnings.push(
+            "advisory scenario ([gate] advisory = true): verdicts and budgets are reported but never fail the gate".to_string(),
+        );
+    }
+    let default_me = opts
+        .min_effect
+        .or(gate.min_effect_pp.map(|pp| pp / 100.0))
+        .unwrap_or_else(|| default_min_effect(baseline.sampler.mode));
+
+    let mut index: BTreeMap<&FunctionId, usize> = BTreeMap::new();
+    for f in baseline
+        .runs
+        .iter()
+        .chain(&candidate.runs)
+        .flat_map(|r| &r.functions)
+    {
+        let next = index.len();
+        index.entry(&f.function).or_insert(next);
+    }
+    // Re-number in sorted order so the output is sorted by function.
+    for (i, v) in index.values_mut().enumerate() {
+        *v = i;
+    }
+    let functions: Vec<&FunctionId> = index.keys().copied().collect();
+    let b = shares(baseline, &index);
+    let c = shares(candidate, &index);
+    check_identity(scenario, &functions, &b, &c)?;
+
+    let norm = scale_factors(&b.self_, &c.self_, default_me / 2.0);
+    warnings.extend(norm.warnings.iter().cloned());
+    let stats_err = |cause| CompareError::Stats {
+        scenario: scenario.to_string(),
+        cause,
+    };
+    let inputs = RowInputs {
+        functions: &functions,
+        b: &b,
+        c: &c,
+        bk: &norm.baseline_k,
+        ck: &norm.candidate_k,
+        gate,
+        globs: &globs,
+        default_min_effect: default_me,
+        error_floor,
+        confidence: opts.confidence,
+    };
+    let mut rows = rows(&inputs).map_err(stats_err)?;
+    moderate_variances(&mut rows, baseline, candidate, opts.confidence).map_err(stats_err)?;
+    let (p_adj, tested) = test_family(&rows, opts.adjustment);
+    let runs = baseline.runs.len().max(candidate.runs.len());
+    let (mut out, failing) = decide_rows(rows, p_adj, tested, globs.advisory, opts, runs);
+    let flame = merge_stacks(&candidate.runs);
+    annotate_rows(&mut out, flame.as_ref());
+    if norm.method == Method::MedianRatio && norm.reference < 5 {
+        warnings.push(format!(
+            "only {} functions have a baseline self share >= {:.1}%; the compositional correction is rough",
+            norm.reference,
+            REFERENCE_MIN_SHARE * 100.0
+        ));
+    }
+
+    Ok(ScenarioComparison {
+        scenario: scenario.to_string(),
+        status: if failing {
+            ScenarioStatus::Fail
+        } else {
+            ScenarioStatus::Pass
+        },
+        baseline: Some(side_info(baseline)),
+        candidate: Some(side_info(candidate)),
+        warnings,
+        errors: Vec::new(),
+        confidence: opts.confidence,
+        functions: out,
+        flame,
+        reproduce: None,
+    })
+}
+
+/// Step: refuse what cannot be compared (different scenarios, a bad confidence, fewer than 2
+/// runs a side, a capture mismatch without `allow_mismatch`); the warnings about the rest.
+fn check_inputs(
+    baseline: &SampleSet,
+    candidate: &SampleSet,
+    opts: &CompareOptions,
+) -> Result<Vec<String>, CompareError> {
     let scenario = baseline.scenario.as_str();
     if baseline.scenario != candidate.scenario {
         return Err(CompareError::DifferentScenarios {
@@ -372,71 +471,65 @@ pub fn compare_sets(
     if let Some(w) = error_rate_warning(&baseline.runs, &candidate.runs) {
         warnings.push(w);
     }
-    // Shifts up to the difference in sampler error rates are explained by the sampler alone.
-    let error_floor = error_rate_difference(&baseline.runs, &candidate.runs)
-        .map(|d| d.2)
-        .filter(|d| *d >= ERROR_RATE_WARN_DIFF_PP / 100.0)
-        .unwrap_or(0.0);
-    let globs = GateGlobs::new(scenario, gate)?;
-    if gate.advisory {
-        warnings.push(
-            "advisory scenario ([gate] advisory = true): verdicts and budgets are reported but never fail the gate".to_string(),
-        );
-    }
-    let default_me = opts
-        .min_effect
-        .or(gate.min_effect_pp.map(|pp| pp / 100.0))
-        .unwrap_or_else(|| default_min_effect(baseline.sampler.mode));
+    Ok(warnings)
+}
 
-    let mut index: BTreeMap<&FunctionId, usize> = BTreeMap::new();
-    for f in baseline
-        .runs
-        .iter()
-        .chain(&candidate.runs)
-        .flat_map(|r| &r.functions)
-    {
-        let next = index.len();
-        index.entry(&f.function).or_insert(next);
-    }
-    // Re-number in sorted order so the output is sorted by function.
-    for (i, v) in index.values_mut().enumerate() {
-        *v = i;
-    }
-    let functions: Vec<&FunctionId> = index.keys().copied().collect();
-    let b = shares(baseline, &index);
-    let c = shares(candidate, &index);
-    check_identity(scenario, &functions, &b, &c)?;
+/// One function and metric on its way to a verdict.
+struct Row {
+    function: FunctionId,
+    metric: Metric,
+    gated: bool,
+    baseline: ShareSummary,
+    candidate: ShareSummary,
+    welch: super::stats::Welch,
+    raw_delta: f64,
+    min_effect: f64,
+    absent: Option<Verdict>,
+    tested: bool,
+    /// A root frame's cumulative row: neither tested nor listed.
+    root: bool,
+    /// The cumulative row of a function that is only ever a leaf duplicates its self
+    /// row: it shares the self row's test instead of counting twice in the family.
+    twin_of: Option<usize>,
+    budget: Option<f64>,
+    norm_b: Vec<f64>,
+    norm_c: Vec<f64>,
+}
 
-    let norm = scale_factors(&b.self_, &c.self_, default_me / 2.0);
-    warnings.extend(norm.warnings.iter().cloned());
-    let (bk, ck) = (&norm.baseline_k, &norm.candidate_k);
-    let ones_b = vec![1.0; nb];
-    let ones_c = vec![1.0; nc];
-
-    struct Row {
-        function: FunctionId,
-        metric: Metric,
-        gated: bool,
-        baseline: ShareSummary,
-        candidate: ShareSummary,
-        welch: super::stats::Welch,
-        raw_delta: f64,
-        min_effect: f64,
-        absent: Option<Verdict>,
-        tested: bool,
-        /// A root frame's cumulative row: neither tested nor listed.
-        root: bool,
-        /// The cumulative row of a function that is only ever a leaf duplicates its self
-        /// row: it shares the self row's test instead of counting twice in the family.
-        twin_of: Option<usize>,
-        budget: Option<f64>,
-        norm_b: Vec<f64>,
-        norm_c: Vec<f64>,
+impl Row {
+    /// Shares near 1 (callers' cumulative shares) vary through the scale factor, not through
+    /// binomial-like sampling: a binomial prior (~0 variance) would understate their spread,
+    /// and their huge variance/binomial ratios would inflate everyone else's floor.
+    fn binomial_like(&self) -> bool {
+        self.baseline.mean.max(self.candidate.mean) <= MAX_PRIOR_SHARE
     }
-    let mut rows = Vec::with_capacity(functions.len() * 2);
-    for (fi, &fid) in functions.iter().enumerate() {
+}
+
+/// What [`rows`] reads: both sides' shares, their scale factors and the gate.
+struct RowInputs<'a> {
+    functions: &'a [&'a FunctionId],
+    b: &'a Shares,
+    c: &'a Shares,
+    bk: &'a [f64],
+    ck: &'a [f64],
+    gate: &'a GateSettings,
+    globs: &'a GateGlobs,
+    default_min_effect: f64,
+    /// The min_effect floor set by the sides' sampler error rates.
+    error_floor: f64,
+    confidence: f64,
+}
+
+/// Step: a self and a cumulative row per function, each with its unmoderated Welch interval
+/// on normalised shares, its min_effect and whether it joins the tested family.
+fn rows(x: &RowInputs) -> Result<Vec<Row>, StatsError> {
+    let (b, c, bk, ck) = (x.b, x.c, x.bk, x.ck);
+    let ones_b = vec![1.0; b.self_.len()];
+    let ones_c = vec![1.0; c.self_.len()];
+    let mut rows = Vec::with_capacity(x.functions.len() * 2);
+    for (fi, &fid) in x.functions.iter().enumerate() {
         let key = fid.to_string();
-        let fgate = globs.function_gate(&key);
+        let fgate = x.globs.function_gate(&key);
         for metric in [Metric::SelfShare, Metric::Cumulative] {
             let (bm, cm) = match metric {
                 Metric::SelfShare => (&b.self_, &c.self_),
@@ -446,17 +539,17 @@ pub fn compare_sets(
             let raw_c = column(cm, fi, &ones_c);
             let norm_b = column(bm, fi, bk);
             let norm_c = column(cm, fi, ck);
-            let w = welch(&norm_b, &norm_c, opts.confidence).map_err(stats_err)?;
+            let w = welch(&norm_b, &norm_c, x.confidence)?;
             let rb = summary(raw_b);
             let rc = summary(raw_c);
             let mut me = fgate
                 .and_then(|g| g.min_effect_pp)
                 .map(|pp| pp / 100.0)
-                .unwrap_or(default_me);
-            if let Some(rel) = gate.min_effect_rel {
+                .unwrap_or(x.default_min_effect);
+            if let Some(rel) = x.gate.min_effect_rel {
                 me = me.max(rel * rb.mean);
             }
-            me = me.max(error_floor);
+            me = me.max(x.error_floor);
             let absent = match (b.present[fi], c.present[fi]) {
                 (false, true) if w.candidate_mean >= NEW_GONE_MIN_SHARE => Some(Verdict::New),
                 (true, false) if w.baseline_mean >= NEW_GONE_MIN_SHARE => Some(Verdict::Gone),
@@ -489,7 +582,7 @@ pub fn compare_sets(
             rows.push(Row {
                 function: fid.clone(),
                 metric,
-                gated: globs.gated(&key),
+                gated: x.globs.gated(&key),
                 raw_delta: rc.mean - rb.mean,
                 baseline: rb,
                 candidate: rc,
@@ -505,29 +598,32 @@ pub fn compare_sets(
             });
         }
     }
+    Ok(rows)
+}
 
-    // Shares near 1 (callers' cumulative shares) vary through the scale factor, not through
-    // binomial-like sampling: a binomial prior (~0 variance) would understate their spread,
-    // and their huge variance/binomial ratios would inflate everyone else's floor.
-    fn binomial_like(r: &Row) -> bool {
-        r.baseline.mean.max(r.candidate.mean) <= MAX_PRIOR_SHARE
-    }
-    // Empirical-Bayes variance moderation (see `stats::welch_moderated`): each side's prior is
-    // the scenario-wide dispersion relative to binomial, from the rows that are tested.
+/// Step: empirical-Bayes variance moderation (see `stats::welch_moderated`). Each side's
+/// prior is the scenario-wide dispersion relative to binomial, from the rows that are tested;
+/// a baseline of several sessions adds the between-session variance to every interval
+/// (`stats::welch_sessions`), its within-session spread informing the prior.
+fn moderate_variances(
+    rows: &mut [Row],
+    baseline: &SampleSet,
+    candidate: &SampleSet,
+    confidence: f64,
+) -> Result<(), StatsError> {
+    let (nb, nc) = (baseline.runs.len(), candidate.runs.len());
     let samples_b = baseline.total_samples() as f64 / nb as f64;
     let samples_c = candidate.total_samples() as f64 / nc as f64;
     let tested_b: Vec<&[f64]> = rows
         .iter()
-        .filter(|r| r.tested && binomial_like(r))
+        .filter(|r| r.tested && r.binomial_like())
         .map(|r| &r.norm_b[..])
         .collect();
     let tested_c: Vec<&[f64]> = rows
         .iter()
-        .filter(|r| r.tested && binomial_like(r))
+        .filter(|r| r.tested && r.binomial_like())
         .map(|r| &r.norm_c[..])
         .collect();
-    // A baseline of several sessions: its within-session spread informs the prior, and the
-    // between-session variance enters every interval (`stats::welch_sessions`).
     let sessions = baseline.session_of_runs();
     let disp_b = if baseline.session_count() >= 2 {
         let within: Vec<(f64, f64)> = tested_b
@@ -555,9 +651,9 @@ pub fn compare_sets(
     let multi_session = baseline.session_count() >= 2;
     for row in rows
         .iter_mut()
-        .filter(|r| r.absent.is_none() && (multi_session || binomial_like(r)))
+        .filter(|r| r.absent.is_none() && (multi_session || r.binomial_like()))
     {
-        let priors = if binomial_like(row) {
+        let priors = if row.binomial_like() {
             SessionPriors {
                 baseline: prior(disp_b, &row.norm_b, samples_b),
                 candidate: prior(disp_c, &row.norm_c, samples_c),
@@ -573,13 +669,17 @@ pub fn compare_sets(
         } else {
             SessionPriors::default()
         };
-        row.welch = welch_sessions(&row.norm_b, &sessions, &row.norm_c, opts.confidence, priors)
-            .map_err(stats_err)?;
+        row.welch = welch_sessions(&row.norm_b, &sessions, &row.norm_c, confidence, priors)?;
     }
+    Ok(())
+}
 
+/// Step: the multiple-comparison adjustment over the tested rows. Returns each row's adjusted
+/// p-value (1 outside the family) and whether it was tested; a twin row takes its self row's.
+fn test_family(rows: &[Row], adjustment: Adjustment) -> (Vec<f64>, Vec<bool>) {
     let family: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].tested).collect();
     let p: Vec<f64> = family.iter().map(|&i| rows[i].welch.p_value).collect();
-    let adjusted = match opts.adjustment {
+    let adjusted = match adjustment {
         Adjustment::Holm => holm(&p),
         Adjustment::BenjaminiHochberg => benjamini_hochberg(&p),
         Adjustment::None => p.clone(),
@@ -595,7 +695,19 @@ pub fn compare_sets(
             tested[i] = tested[t];
         }
     }
+    (p_adj, tested)
+}
 
+/// Step: a verdict per listed row (root frames are dropped) and budgets; whether any gated
+/// row fails the scenario. `runs` is the larger side's run count (for `runs_needed`).
+fn decide_rows(
+    rows: Vec<Row>,
+    p_adj: Vec<f64>,
+    tested: Vec<bool>,
+    advisory: bool,
+    opts: &CompareOptions,
+    runs: usize,
+) -> (Vec<FunctionComparison>, bool) {
     let alpha = 1.0 - opts.confidence;
     let mut out = Vec::with_capacity(rows.len());
     let mut failing = false;
@@ -612,11 +724,11 @@ pub fn compare_sets(
                 alpha,
                 row.min_effect,
                 opts.effect_rule,
-                nb.max(nc),
+                runs,
             ),
         };
         let budget_breached = row.budget.is_some_and(|max| row.candidate.mean > max);
-        failing |= (budget_breached && !globs.advisory)
+        failing |= (budget_breached && !advisory)
             || (row.gated
                 && (verdict == Verdict::Regressed
                     || (opts.fail_on_improved && verdict == Verdict::Improved)));
@@ -641,32 +753,7 @@ pub fn compare_sets(
             carried_by: Vec::new(),
         });
     }
-    let flame = flame_data(candidate);
-    annotate_rows(&mut out, flame.as_ref());
-    if norm.method == Method::MedianRatio && norm.reference < 5 {
-        warnings.push(format!(
-            "only {} functions have a baseline self share >= {:.1}%; the compositional correction is rough",
-            norm.reference,
-            REFERENCE_MIN_SHARE * 100.0
-        ));
-    }
-
-    Ok(ScenarioComparison {
-        scenario: scenario.to_string(),
-        status: if failing {
-            ScenarioStatus::Fail
-        } else {
-            ScenarioStatus::Pass
-        },
-        baseline: Some(side_info(baseline)),
-        candidate: Some(side_info(candidate)),
-        warnings,
-        errors: Vec::new(),
-        confidence: opts.confidence,
-        functions: out,
-        flame,
-        reproduce: None,
-    })
+    (out, failing)
 }
 
 /// Step: refuse sides whose functions do not match. When the functions present on one side
@@ -904,73 +991,10 @@ struct Dispersion {
     floor: f64,
 }
 
-/// Merges the candidate's per-run function stacks into one table for the flame graph;
-/// `None` when the candidate kept no stacks (baselines never do).
-pub fn flame_data(set: &SampleSet) -> Option<FlameData> {
-    let mut table: Vec<FunctionId> = Vec::new();
-    let mut ids: HashMap<FunctionId, u32> = HashMap::new();
-    let mut merged: HashMap<Vec<u32>, u64> = HashMap::new();
-    for run in &set.runs {
-        for st in &run.stacks {
-            let mut frames = Vec::with_capacity(st.frames.len());
-            for &fr in &st.frames {
-                // An out-of-range index means a malformed aggregate: skip the stack rather
-                // than draw a wrong one.
-                let Some(f) = run.functions.get(fr as usize) else {
-                    frames.clear();
-                    break;
-                };
-                let next = table.len() as u32;
-                let id = *ids.entry(f.function.clone()).or_insert_with(|| {
-                    table.push(f.function.clone());
-                    next
-                });
-                frames.push(id);
-            }
-            if !frames.is_empty() {
-                *merged.entry(frames).or_insert(0) += st.count;
-            }
-        }
-    }
-    if merged.is_empty() {
-        return None;
-    }
-    let mut stacks: Vec<StackCount> = merged
-        .into_iter()
-        .map(|(frames, count)| StackCount { frames, count })
-        .collect();
-    stacks.sort_by(|a, b| a.frames.cmp(&b.frames));
-    Some(FlameData {
-        functions: table,
-        stacks,
-    })
-}
-
-/// The report over all scenarios: `Error` if any scenario could not be compared or had failed
-/// runs (the gate could not decide), else `Fail` if any failed, else `Pass`.
-pub fn build_report(label: &str, scenarios: Vec<ScenarioComparison>) -> ComparisonReport {
-    let status = if scenarios.iter().any(|s| s.status == ScenarioStatus::Error) {
-        OverallStatus::Error
-    } else if scenarios.iter().any(|s| s.status == ScenarioStatus::Fail) {
-        OverallStatus::Fail
-    } else {
-        OverallStatus::Pass
-    };
-    ComparisonReport {
-        schema_version: REPORT_SCHEMA_VERSION,
-        tachygate_version: env!("CARGO_PKG_VERSION").to_string(),
-        label: label.to_string(),
-        created: chrono::Utc::now(),
-        status,
-        scenarios,
-        source_url_template: None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::{FunctionStat, RunAggregate};
+    use crate::aggregate::{FunctionStat, RunAggregate, StackCount};
     use crate::baseline::BASELINE_VERSION;
     use crate::scenario::FunctionGate;
 
@@ -1497,13 +1521,13 @@ mod tests {
     }
 
     #[test]
-    fn flame_data_skips_out_of_range_frames() {
+    fn merged_stacks_skip_out_of_range_frames() {
         let mut s = set(&BASE);
         s.runs[0].stacks.push(StackCount {
             frames: vec![0, 999],
             count: 7,
         });
-        let f = flame_data(&s).unwrap();
+        let f = merge_stacks(&s.runs).unwrap();
         // Only the five valid one-frame stacks (one per run), merged.
         assert_eq!(f.stacks.len(), 1);
         assert_eq!(f.stacks[0].count, 5);

@@ -13,7 +13,6 @@ mod model;
 pub mod normalize;
 pub mod sides;
 pub mod stats;
-pub mod table;
 pub mod verdict;
 
 pub use compat::{compatibility, Compatibility};

@@ -1,4 +1,4 @@
-use crate::aggregate::{FunctionId, StackCount};
+use crate::aggregate::FunctionId;
 use crate::run::Environment;
 use crate::scenario::SamplerSettings;
 use serde::{Deserialize, Serialize};
@@ -243,13 +243,7 @@ impl ScenarioStatus {
     }
 }
 
-/// Data for the candidate's flame graph: function-level stacks plus the function table they
-/// index into. Frames are coloured by their function's cumulative `delta`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct FlameData {
-    pub functions: Vec<FunctionId>,
-    pub stacks: Vec<StackCount>,
-}
+pub use crate::aggregate::FlameData;
 
 /// The comparison of one scenario.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -124,6 +124,58 @@ pub fn capped_weighted_median(values: &[f64], weights: &[f64]) -> Option<f64> {
     pairs.last().map(|p| p.0)
 }
 
+/// The reference functions whose share did not change (after the first scale estimate `k0`).
+/// A function is treated as changed only when its difference is both larger than the
+/// tolerance and clearly outside its own run-to-run noise: excluding merely noisy functions
+/// would shrink the stable set to a few small functions and make every k_r noisy.
+fn stable_functions(
+    baseline: &[Vec<f64>],
+    candidate: &[Vec<f64>],
+    reference: &[usize],
+    (base_mean, cand_mean): (&[f64], &[f64]),
+    k0: f64,
+    stable_tolerance: f64,
+) -> Vec<usize> {
+    let se = |f: usize| {
+        let var = |rows: &[Vec<f64>], mean: f64| {
+            if rows.len() < 2 {
+                return 0.0;
+            }
+            rows.iter()
+                .map(|r| (r.get(f).copied().unwrap_or(0.0) - mean).powi(2))
+                .sum::<f64>()
+                / ((rows.len() - 1) * rows.len()) as f64
+        };
+        (var(baseline, base_mean[f]) + var(candidate, cand_mean[f])).sqrt()
+    };
+    reference
+        .iter()
+        .copied()
+        .filter(|&f| {
+            let diff = (cand_mean[f] / k0 - base_mean[f]).abs();
+            diff <= stable_tolerance || diff <= CHANGE_SE_MULTIPLE * se(f)
+        })
+        .collect()
+}
+
+/// `ks` with every unusable factor (a run without samples in the reference functions)
+/// replaced by 1, with a warning.
+fn usable_factors(ks: Vec<f64>, warnings: &mut Vec<String>, side: &str) -> Vec<f64> {
+    ks.into_iter()
+        .enumerate()
+        .map(|(i, k)| {
+            if k.is_finite() && k > 0.0 {
+                k
+            } else {
+                warnings.push(format!(
+                    "{side} run {i}: no samples in the reference functions; its shares are not normalised"
+                ));
+                1.0
+            }
+        })
+        .collect()
+}
+
 pub fn scale_factors(
     baseline: &[Vec<f64>],
     candidate: &[Vec<f64>],
@@ -167,29 +219,8 @@ pub fn scale_factors(
                 .into(),
         ]);
     };
-    // A function is treated as changed only when its difference is both larger than the
-    // tolerance and clearly outside its own run-to-run noise: excluding merely noisy functions
-    // would shrink the stable set to a few small functions and make every k_r noisy.
-    let se = |f: usize| {
-        let var = |rows: &[Vec<f64>], mean: f64| {
-            if rows.len() < 2 {
-                return 0.0;
-            }
-            rows.iter()
-                .map(|r| (r.get(f).copied().unwrap_or(0.0) - mean).powi(2))
-                .sum::<f64>()
-                / ((rows.len() - 1) * rows.len()) as f64
-        };
-        (var(baseline, base_mean[f]) + var(candidate, cand_mean[f])).sqrt()
-    };
-    let stable: Vec<usize> = reference
-        .iter()
-        .copied()
-        .filter(|&f| {
-            let diff = (cand_mean[f] / k0 - base_mean[f]).abs();
-            diff <= stable_tolerance || diff <= CHANGE_SE_MULTIPLE * se(f)
-        })
-        .collect();
+    let means = (&base_mean[..], &cand_mean[..]);
+    let stable = stable_functions(baseline, candidate, &reference, means, k0, stable_tolerance);
     let stable_mass: f64 = stable.iter().map(|&f| base_mean[f]).sum();
     let mut warnings = Vec::new();
     let (method, baseline_k, candidate_k) = if stable.len() >= 2 && stable_mass >= MIN_STABLE_MASS {
@@ -223,23 +254,8 @@ pub fn scale_factors(
             candidate.iter().map(k).collect(),
         )
     };
-    let fix = |ks: Vec<f64>, warnings: &mut Vec<String>, side: &str| -> Vec<f64> {
-        ks.into_iter()
-            .enumerate()
-            .map(|(i, k)| {
-                if k.is_finite() && k > 0.0 {
-                    k
-                } else {
-                    warnings.push(format!(
-                        "{side} run {i}: no samples in the reference functions; its shares are not normalised"
-                    ));
-                    1.0
-                }
-            })
-            .collect()
-    };
-    let baseline_k = fix(baseline_k, &mut warnings, "baseline");
-    let candidate_k = fix(candidate_k, &mut warnings, "candidate");
+    let baseline_k = usable_factors(baseline_k, &mut warnings, "baseline");
+    let candidate_k = usable_factors(candidate_k, &mut warnings, "candidate");
     Normalisation {
         method,
         baseline_k,

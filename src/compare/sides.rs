@@ -223,132 +223,177 @@ pub fn compare_sides(
             continue;
         }
         let gate = definitions.get(name).map_or(&default_gate, |s| &s.gate);
-        // A candidate from a baselines directory must be one class: which one would be a guess.
-        let c = match (candidate.sets.get(name), candidate.by_class.get(name)) {
-            (Some(c), _) => Some(c),
-            (None, Some(found)) if found.len() == 1 => Some(&found[0].1),
-            (None, Some(found)) => {
-                let files: Vec<String> =
-                    found.iter().map(|(p, _)| p.display().to_string()).collect();
-                outcomes.push(Outcome {
-                    comparison: error_comparison(
-                        name,
-                        opts.confidence,
-                        None,
-                        None,
-                        vec![format!(
-                            "the candidate side holds baselines of {} machine classes for this scenario ({}); pass the one file to compare",
-                            found.len(),
-                            files.join(", ")
-                        )],
-                        Vec::new(),
-                    ),
-                    kind: OutcomeKind::Refused,
-                });
-                continue;
-            }
-            (None, None) => None,
-        };
-        let b = match (baseline.sets.get(name), baseline.by_class.get(name), c) {
-            (Some(b), _, _) => Some(b),
-            (None, Some(found), Some(c)) => {
-                let class = c.class();
-                match crate::baseline::for_class(found, &class.id) {
-                    Some((_, b)) => Some(b),
-                    None => {
-                        let others: Vec<(PathBuf, String)> = found
-                            .iter()
-                            .map(|(p, s)| (p.clone(), s.class().id))
-                            .collect();
-                        outcomes.push(Outcome {
-                            comparison: no_baseline_comparison(
-                                name,
-                                opts.confidence,
-                                &class,
-                                &others,
-                                &format!("tachygate baseline update {name}"),
-                                Some(c),
-                            ),
-                            kind: OutcomeKind::NoBaseline,
-                        });
-                        continue;
-                    }
-                }
-            }
-            // No usable candidate runs: the entry can only be an error.
-            (None, Some(found), None) => found.first().map(|(_, s)| s),
-            (None, None, _) => None,
-        };
-        let mut run_errors: Vec<String> = Vec::new();
-        for (label, side) in [("baseline", baseline), ("candidate", candidate)] {
-            if let Some(ex) = side.excluded.get(name) {
-                run_errors.extend(ex.iter().map(|e| format!("{label} {e}")));
-            }
-        }
-        let outcome = match (b, c) {
-            (Some(b), Some(c)) => match compare_sets(b, c, gate, opts) {
-                Ok(mut cmp) => {
-                    if run_errors.is_empty() {
-                        Outcome {
-                            comparison: cmp,
-                            kind: OutcomeKind::Compared,
-                        }
-                    } else {
-                        // Compared on the usable runs, but the gate cannot pass a scenario
-                        // whose runs failed: the failure may be the regression. The excluded
-                        // runs are listed as warnings; the error says why the status is Error.
-                        cmp.status = ScenarioStatus::Error;
-                        cmp.errors.push(format!(
-                            "{} run(s) failed or were unusable; compared on the usable runs only",
-                            run_errors.len()
-                        ));
-                        cmp.warnings
-                            .extend(run_errors.iter().map(|e| format!("excluded {e}")));
-                        Outcome {
-                            comparison: cmp,
-                            kind: OutcomeKind::RunFailed,
-                        }
-                    }
-                }
-                Err(e) => {
-                    let kind = if run_errors.is_empty() {
-                        OutcomeKind::Refused
-                    } else {
-                        OutcomeKind::RunFailed
-                    };
-                    let mut errors = vec![e.to_string()];
-                    errors.extend(run_errors);
-                    Outcome {
-                        comparison: error_comparison(
-                            name,
-                            opts.confidence,
-                            Some(b),
-                            Some(c),
-                            errors,
-                            Vec::new(),
-                        ),
-                        kind,
-                    }
-                }
-            },
-            _ => {
-                let mut errors = vec![format!(
-                    "no usable runs on the {} side",
-                    if b.is_none() { "baseline" } else { "candidate" }
-                )];
-                errors.extend(run_errors);
-                Outcome {
-                    comparison: error_comparison(name, opts.confidence, b, c, errors, Vec::new()),
-                    kind: OutcomeKind::RunFailed,
-                }
-            }
-        };
-        outcomes.push(outcome);
+        outcomes.push(compare_scenario(name, baseline, candidate, gate, opts));
     }
     Compared {
         outcomes,
         only_baseline,
         only_candidate,
+    }
+}
+
+/// One scenario present on both sides: pick each side's set, then compare.
+fn compare_scenario(
+    name: &str,
+    baseline: &Side,
+    candidate: &Side,
+    gate: &GateSettings,
+    opts: &CompareOptions,
+) -> Outcome {
+    let c = match candidate_set(name, candidate, opts) {
+        Ok(c) => c,
+        Err(refused) => return *refused,
+    };
+    let b = match baseline_set(name, baseline, c, opts) {
+        Ok(b) => b,
+        Err(no_baseline) => return *no_baseline,
+    };
+    let mut run_errors: Vec<String> = Vec::new();
+    for (label, side) in [("baseline", baseline), ("candidate", candidate)] {
+        if let Some(ex) = side.excluded.get(name) {
+            run_errors.extend(ex.iter().map(|e| format!("{label} {e}")));
+        }
+    }
+    match (b, c) {
+        (Some(b), Some(c)) => compared(name, b, c, gate, opts, run_errors),
+        _ => {
+            let mut errors = vec![format!(
+                "no usable runs on the {} side",
+                if b.is_none() { "baseline" } else { "candidate" }
+            )];
+            errors.extend(run_errors);
+            Outcome {
+                comparison: error_comparison(name, opts.confidence, b, c, errors, Vec::new()),
+                kind: OutcomeKind::RunFailed,
+            }
+        }
+    }
+}
+
+/// The candidate's set of `name`. A candidate from a baselines directory must be one class:
+/// which one would be a guess, so several are refused.
+fn candidate_set<'a>(
+    name: &str,
+    candidate: &'a Side,
+    opts: &CompareOptions,
+) -> Result<Option<&'a SampleSet>, Box<Outcome>> {
+    match (candidate.sets.get(name), candidate.by_class.get(name)) {
+        (Some(c), _) => Ok(Some(c)),
+        (None, Some(found)) if found.len() == 1 => Ok(Some(&found[0].1)),
+        (None, Some(found)) => {
+            let files: Vec<String> = found.iter().map(|(p, _)| p.display().to_string()).collect();
+            Err(Box::new(Outcome {
+                comparison: error_comparison(
+                    name,
+                    opts.confidence,
+                    None,
+                    None,
+                    vec![format!(
+                        "the candidate side holds baselines of {} machine classes for this scenario ({}); pass the one file to compare",
+                        found.len(),
+                        files.join(", ")
+                    )],
+                    Vec::new(),
+                ),
+                kind: OutcomeKind::Refused,
+            }))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// The baseline's set of `name`: from a baselines directory, the file of the candidate's
+/// machine class (none of that class is a `NoBaseline` outcome).
+fn baseline_set<'a>(
+    name: &str,
+    baseline: &'a Side,
+    c: Option<&SampleSet>,
+    opts: &CompareOptions,
+) -> Result<Option<&'a SampleSet>, Box<Outcome>> {
+    match (baseline.sets.get(name), baseline.by_class.get(name), c) {
+        (Some(b), _, _) => Ok(Some(b)),
+        (None, Some(found), Some(c)) => {
+            let class = c.class();
+            match crate::baseline::for_class(found, &class.id) {
+                Some((_, b)) => Ok(Some(b)),
+                None => {
+                    let others: Vec<(PathBuf, String)> = found
+                        .iter()
+                        .map(|(p, s)| (p.clone(), s.class().id))
+                        .collect();
+                    Err(Box::new(Outcome {
+                        comparison: no_baseline_comparison(
+                            name,
+                            opts.confidence,
+                            &class,
+                            &others,
+                            &format!("tachygate baseline update {name}"),
+                            Some(c),
+                        ),
+                        kind: OutcomeKind::NoBaseline,
+                    }))
+                }
+            }
+        }
+        // No usable candidate runs: the entry can only be an error.
+        (None, Some(found), None) => Ok(found.first().map(|(_, s)| s)),
+        (None, None, _) => Ok(None),
+    }
+}
+
+/// The outcome of comparing two sets, given the runs each side excluded.
+fn compared(
+    name: &str,
+    b: &SampleSet,
+    c: &SampleSet,
+    gate: &GateSettings,
+    opts: &CompareOptions,
+    run_errors: Vec<String>,
+) -> Outcome {
+    match compare_sets(b, c, gate, opts) {
+        Ok(mut cmp) => {
+            if run_errors.is_empty() {
+                Outcome {
+                    comparison: cmp,
+                    kind: OutcomeKind::Compared,
+                }
+            } else {
+                // Compared on the usable runs, but the gate cannot pass a scenario
+                // whose runs failed: the failure may be the regression. The excluded
+                // runs are listed as warnings; the error says why the status is Error.
+                cmp.status = ScenarioStatus::Error;
+                cmp.errors.push(format!(
+                    "{} run(s) failed or were unusable; compared on the usable runs only",
+                    run_errors.len()
+                ));
+                cmp.warnings
+                    .extend(run_errors.iter().map(|e| format!("excluded {e}")));
+                Outcome {
+                    comparison: cmp,
+                    kind: OutcomeKind::RunFailed,
+                }
+            }
+        }
+        Err(e) => {
+            let kind = if run_errors.is_empty() {
+                OutcomeKind::Refused
+            } else {
+                OutcomeKind::RunFailed
+            };
+            let mut errors = vec![e.to_string()];
+            errors.extend(run_errors);
+            Outcome {
+                comparison: error_comparison(
+                    name,
+                    opts.confidence,
+                    Some(b),
+                    Some(c),
+                    errors,
+                    Vec::new(),
+                ),
+                kind,
+            }
+        }
     }
 }
 
@@ -625,7 +670,7 @@ mod tests {
             },
         ];
         assert_eq!(exit_code(&outcomes), Exit::Pass);
-        let report = super::super::build_report("check", vec![c]);
+        let report = crate::report::build_report("check", vec![c]);
         assert_eq!(report.status, super::super::OverallStatus::Pass);
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["scenarios"][0]["status"], "no_baseline_for_machine");

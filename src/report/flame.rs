@@ -10,8 +10,8 @@
 //! Stacks come from a file: frame indices are checked against the function table and stacks
 //! with an out-of-range index are dropped, never indexed blindly.
 
+use super::format::pp;
 use super::sanitize::{clean_line, json_for_script};
-use super::view::pp;
 use crate::compare::{FlameData, FunctionComparison, Metric, Verdict};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -87,6 +87,27 @@ fn colour(f: &FunctionComparison) -> i8 {
 }
 
 pub fn build(data: &FlameData, comparisons: &[FunctionComparison]) -> FlameBuilt {
+    let (nodes, dropped_stacks) = tree(data);
+    let (flat, emitted, threshold) = flatten(&nodes);
+    let json = FlameJson {
+        total: nodes[0].value,
+        functions: function_table(data, comparisons),
+        n: flat,
+        dropped_stacks,
+    };
+    // Serialising plain strings and integers cannot fail; fall back to an empty graph anyway.
+    let text =
+        serde_json::to_string(&json).unwrap_or_else(|_| "{\"total\":0,\"fn\":[],\"n\":[]}".into());
+    FlameBuilt {
+        json: json_for_script(&text),
+        nodes: emitted,
+        pruned: threshold > 0,
+    }
+}
+
+/// The stacks merged into a tree (node 0 is the root), and how many stacks were dropped for
+/// naming a function outside the table.
+fn tree(data: &FlameData) -> (Vec<Node>, usize) {
     let nf = data.functions.len();
     let mut nodes = vec![Node {
         func: u32::MAX,
@@ -121,6 +142,12 @@ pub fn build(data: &FlameData, comparisons: &[FunctionComparison]) -> FlameBuilt
             at = child;
         }
     }
+    (nodes, dropped_stacks)
+}
+
+/// The tree as flat preorder `[parent, function, samples, ...]`, at most [`MAX_NODES`] nodes:
+/// returns it, the nodes emitted and the value threshold applied (0: none pruned).
+fn flatten(nodes: &[Node]) -> (Vec<i64>, usize, u64) {
     // Keep the largest nodes when there are too many; a node is never smaller than a child,
     // so a value threshold drops whole subtrees.
     let mut threshold = 0u64;
@@ -164,6 +191,11 @@ pub fn build(data: &FlameData, comparisons: &[FunctionComparison]) -> FlameBuilt
             todo.push((c, me));
         }
     }
+    (flat, emitted, threshold)
+}
+
+/// Per function of the table: its names, both changes and its role (see [`FlameJson`]).
+fn function_table<'a>(data: &FlameData, comparisons: &'a [FunctionComparison]) -> Vec<FlameFn<'a>> {
     let by_metric = |m: Metric| -> HashMap<_, _> {
         comparisons
             .iter()
@@ -172,8 +204,7 @@ pub fn build(data: &FlameData, comparisons: &[FunctionComparison]) -> FlameBuilt
             .collect()
     };
     let (selfs, cums) = (by_metric(Metric::SelfShare), by_metric(Metric::Cumulative));
-    let functions = data
-        .functions
+    data.functions
         .iter()
         .map(|f| {
             let s = selfs.get(f);
@@ -199,21 +230,7 @@ pub fn build(data: &FlameData, comparisons: &[FunctionComparison]) -> FlameBuilt
                 role,
             )
         })
-        .collect();
-    let json = FlameJson {
-        total: nodes[0].value,
-        functions,
-        n: flat,
-        dropped_stacks,
-    };
-    // Serialising plain strings and integers cannot fail; fall back to an empty graph anyway.
-    let text =
-        serde_json::to_string(&json).unwrap_or_else(|_| "{\"total\":0,\"fn\":[],\"n\":[]}".into());
-    FlameBuilt {
-        json: json_for_script(&text),
-        nodes: emitted,
-        pruned: threshold > 0,
-    }
+        .collect()
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 //! Text is cleaned of characters XML 1.0 forbids here; the template's autoescape does the
 //! entity escaping.
 
+use super::format::{ci, metric_str, pct, pp};
 use super::render_template;
 use super::sanitize::xml_clean;
-use super::view::{ci, metric_str, pct, pp};
 use super::ReportError;
 use crate::compare::{gated_regressions, ComparisonReport, ScenarioStatus, Verdict};
 use serde::Serialize;

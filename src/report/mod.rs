@@ -9,14 +9,18 @@
 
 pub mod fixture;
 mod flame;
+mod format;
 mod html;
 mod junit;
 mod markdown;
 pub mod sanitize;
 pub mod speedscope;
+pub mod table;
 mod view;
 
-use crate::compare::{ComparisonReport, REPORT_SCHEMA_VERSION};
+use crate::compare::{
+    ComparisonReport, OverallStatus, ScenarioComparison, ScenarioStatus, REPORT_SCHEMA_VERSION,
+};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -27,6 +31,27 @@ pub const MARKDOWN_MAX_CHARS: usize = 60_000;
 /// Environment variable: set to `0` to stop [`write_reports`] appending to
 /// `$GITHUB_STEP_SUMMARY` (a workflow that appends `summary.md` itself sets it).
 pub const STEP_SUMMARY_OPT_OUT: &str = "TACHYGATE_STEP_SUMMARY";
+
+/// The report over all scenarios: `Error` if any scenario could not be compared or had failed
+/// runs (the gate could not decide), else `Fail` if any failed, else `Pass`.
+pub fn build_report(label: &str, scenarios: Vec<ScenarioComparison>) -> ComparisonReport {
+    let status = if scenarios.iter().any(|s| s.status == ScenarioStatus::Error) {
+        OverallStatus::Error
+    } else if scenarios.iter().any(|s| s.status == ScenarioStatus::Fail) {
+        OverallStatus::Fail
+    } else {
+        OverallStatus::Pass
+    };
+    ComparisonReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tachygate_version: env!("CARGO_PKG_VERSION").to_string(),
+        label: label.to_string(),
+        created: chrono::Utc::now(),
+        status,
+        scenarios,
+        source_url_template: None,
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {

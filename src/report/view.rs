@@ -2,9 +2,10 @@
 //! changes in percentage points), rows sorted, untrusted strings cleaned and cut, bar
 //! geometry computed. Templates then only lay it out.
 
+use super::format::{ci, metric_str, pct, pp, pvalue};
 use super::sanitize::{clean_line, url_path};
 use crate::compare::{
-    causes, gated_regressions, ComparisonReport, FunctionComparison, Metric, OverallStatus,
+    causes, gated_regressions, Cause, ComparisonReport, FunctionComparison, Metric, OverallStatus,
     ScenarioComparison, ScenarioStatus, SideInfo, Verdict,
 };
 use serde::Serialize;
@@ -144,57 +145,6 @@ pub struct Bar {
     pub ci_x: String,
     pub ci_w: String,
     pub pt: String,
-}
-
-/// Formats a finite fraction as a percentage; `n/a` otherwise.
-pub fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.2}%", x * 100.0)
-    } else {
-        "n/a".into()
-    }
-}
-
-/// A signed change in percentage points.
-pub fn pp(x: f64) -> String {
-    if x.is_finite() {
-        let v = x * 100.0;
-        // Avoid "-0.00".
-        let v = if v.abs() < 0.005 { 0.0 } else { v };
-        format!("{v:+.2} pp")
-    } else {
-        "n/a".into()
-    }
-}
-
-pub fn ci(lo: f64, hi: f64) -> String {
-    if lo.is_finite() && hi.is_finite() {
-        let f = |x: f64| {
-            let v = x * 100.0;
-            let v = if v.abs() < 0.005 { 0.0 } else { v };
-            format!("{v:+.2}")
-        };
-        format!("[{}, {}] pp", f(lo), f(hi))
-    } else {
-        "n/a".into()
-    }
-}
-
-pub fn pvalue(p: f64) -> String {
-    if !p.is_finite() {
-        "n/a".into()
-    } else if p < 0.001 {
-        "<0.001".into()
-    } else {
-        format!("{p:.3}")
-    }
-}
-
-pub fn metric_str(m: Metric) -> &'static str {
-    match m {
-        Metric::SelfShare => "self",
-        Metric::Cumulative => "cumulative",
-    }
 }
 
 /// Sort rank: what a reviewer must look at first.
@@ -473,24 +423,24 @@ fn scale(functions: &[FunctionComparison], metric: Metric) -> f64 {
         .max(1e-9)
 }
 
-pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison) -> ScenarioView {
-    let links = source_links(report, s);
-    let scales = [
-        scale(&s.functions, Metric::Cumulative),
-        scale(&s.functions, Metric::SelfShare),
-    ];
-    let all_causes = causes(s);
-    let order = |a: &&FunctionComparison, b: &&FunctionComparison| {
-        (!a.gated, rank(a))
-            .cmp(&(!b.gated, rank(b)))
-            .then(b.delta.abs().total_cmp(&a.delta.abs()))
-            .then(a.function.cmp(&b.function))
-    };
+/// Display order: gated rows first, then by verdict rank, then by the size of the change.
+fn row_order(a: &&FunctionComparison, b: &&FunctionComparison) -> std::cmp::Ordering {
+    (!a.gated, rank(a))
+        .cmp(&(!b.gated, rank(b)))
+        .then(b.delta.abs().total_cmp(&a.delta.abs()))
+        .then(a.function.cmp(&b.function))
+}
+
+/// The rows in display order ([`row_order`]). Carrying callers go right after the rows of the
+/// cause they carry - unless that would move a gated row among the ungated ones (a gated
+/// caller of an ungated culprit): then it keeps its own place, still labelled as carried.
+fn ordered_rows<'a>(
+    s: &'a ScenarioComparison,
+    all_causes: &[Cause],
+) -> Vec<&'a FunctionComparison> {
+    let order = row_order;
     let mut fns: Vec<&FunctionComparison> = s.functions.iter().filter(|f| !is_carrier(f)).collect();
     fns.sort_by(order);
-    // Carrying callers go right after the rows of the cause they carry - unless that would
-    // move a gated row among the ungated ones (a gated caller of an ungated culprit): then
-    // it keeps its own place, still labelled as carried.
     let mut carriers: Vec<&FunctionComparison> =
         s.functions.iter().filter(|f| is_carrier(f)).collect();
     carriers.sort_by(order);
@@ -517,20 +467,12 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
         };
         ordered.insert(at, g);
     }
-    let fns = ordered;
-    let rows: Vec<RowView> = fns
-        .iter()
-        .map(|f| {
-            let sc = if f.metric == Metric::Cumulative {
-                scales[0]
-            } else {
-                scales[1]
-            };
-            row(f, sc, links.as_ref())
-        })
-        .collect();
-    // Regressions and improvements count causes (a slowed function once, not once per
-    // caller); carrying callers get their own chip so no row goes uncounted.
+    ordered
+}
+
+/// The verdict chips. Regressions and improvements count causes (a slowed function once, not
+/// once per caller); carrying callers get their own chip so no row goes uncounted.
+fn verdict_counts(s: &ScenarioComparison, all_causes: &[Cause]) -> Vec<CountView> {
     let mut counts = Vec::new();
     for v in [
         Verdict::Regressed,
@@ -571,6 +513,29 @@ pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison
             }
         }
     }
+    counts
+}
+
+pub fn scenario_view(report: &ComparisonReport, i: usize, s: &ScenarioComparison) -> ScenarioView {
+    let links = source_links(report, s);
+    let scales = [
+        scale(&s.functions, Metric::Cumulative),
+        scale(&s.functions, Metric::SelfShare),
+    ];
+    let all_causes = causes(s);
+    let fns = ordered_rows(s, &all_causes);
+    let rows: Vec<RowView> = fns
+        .iter()
+        .map(|f| {
+            let sc = if f.metric == Metric::Cumulative {
+                scales[0]
+            } else {
+                scales[1]
+            };
+            row(f, sc, links.as_ref())
+        })
+        .collect();
+    let counts = verdict_counts(s, &all_causes);
     let cause_views: Vec<CauseView> = all_causes
         .iter()
         .map(|c| CauseView {

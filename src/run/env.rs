@@ -12,7 +12,6 @@ use crate::python::Interpreter;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::Path;
-use std::process::Command;
 
 /// Environment variable that replaces the computed machine class id (tests, or a project
 /// that names its runner classes itself). Recorded in every run made while it is set.
@@ -177,7 +176,7 @@ impl Host {
     }
 
     pub fn environment(&self, python: &Interpreter, cwd: &Path) -> Environment {
-        let (git_commit, git_dirty) = git_state(cwd);
+        let (git_commit, git_dirty) = crate::git::head_state(cwd);
         Environment {
             hostname: self.hostname.clone(),
             cpu_model: self.cpu_model.clone(),
@@ -205,28 +204,6 @@ fn cpu_model(cpuinfo: &str) -> Option<String> {
         let (k, v) = l.split_once(':')?;
         (k.trim() == "model name").then(|| v.trim().to_string())
     })
-}
-
-/// HEAD commit and dirty flag of the git repository containing `dir`; `(None, None)` outside
-/// git or without a git binary.
-pub fn git_state(dir: &Path) -> (Option<String>, Option<bool>) {
-    let git = |args: &[&str]| {
-        Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-    };
-    let Some(commit) = git(&["rev-parse", "HEAD"]).map(|s| s.trim().to_string()) else {
-        return (None, None);
-    };
-    let dirty = git(&["status", "--porcelain"]).map(|s| !s.trim().is_empty());
-    (Some(commit), dirty)
 }
 
 #[cfg(test)]
@@ -302,11 +279,5 @@ mod tests {
         assert_eq!(e.machine_class().arch, "unknown");
         e.machine_class_override = Some("GitHub ubuntu-latest".into());
         assert_eq!(e.machine_class().id, "github-ubuntu-latest");
-    }
-
-    #[test]
-    fn git_state_outside_a_repository_is_none() {
-        let d = tempfile::tempdir().unwrap();
-        assert_eq!(git_state(d.path()), (None, None));
     }
 }

@@ -18,24 +18,27 @@
 mod advice;
 mod env;
 mod health;
+mod launcher;
 mod prepare;
 mod process;
 mod progress;
 mod record;
 mod results;
+mod smoke;
 
 pub use advice::{advice, explain, load_average, RunContext};
-pub use env::{
-    git_state, machine_class_override, normalise_cpu, slug, Host, MachineClass, MACHINE_CLASS_ENV,
-};
+pub use env::{machine_class_override, normalise_cpu, slug, Host, MachineClass, MACHINE_CLASS_ENV};
 pub use health::{error_rate_from_stdout, profile_health, ProfileHealth};
 pub use prepare::PreparedCache;
 pub use progress::{NoProgress, Progress, TerminalProgress, Verbosity};
 pub use record::*;
 pub use results::{load_results, ResultsManifest, ScenarioRuns, MANIFEST};
+pub use smoke::{smoke_test, SmokeTest};
+
+use launcher::{Launcher, ProfilerLauncher};
 
 use crate::python::{Interpreter, PythonError};
-use crate::scenario::{SamplerSettings, Scenario, Shard, Target};
+use crate::scenario::{Scenario, Shard, Target};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -170,6 +173,16 @@ pub fn run_scenarios(
     opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<RunSummary, RunError> {
+    run_scenarios_with(scenarios, opts, progress, &ProfilerLauncher)
+}
+
+/// [`run_scenarios`] with the process side behind `launcher` (tests pass a fake one).
+pub(crate) fn run_scenarios_with(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    progress: &dyn Progress,
+    launcher: &dyn Launcher,
+) -> Result<RunSummary, RunError> {
     let out = &opts.out_dir;
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     let out = std::fs::canonicalize(out).map_err(io_err(out))?;
@@ -191,43 +204,15 @@ pub fn run_scenarios(
         opts,
         out: out.clone(),
         progress,
+        launcher,
     };
     let total = scenarios.len();
-    let mut results: Vec<Option<Result<ScenarioRuns, RunError>>> = Vec::new();
-    results.resize_with(total, || None);
-    let jobs = opts.jobs.max(1).min(total.max(1));
-    if jobs == 1 {
-        for (i, s) in scenarios.iter().enumerate() {
-            if opts.interrupted() {
-                break;
-            }
-            results[i] = Some(cx.run_scenario(i, total, s));
-        }
-    } else {
-        let next = Mutex::new(0usize);
-        let slots = Mutex::new(&mut results);
-        std::thread::scope(|scope| {
-            for _ in 0..jobs {
-                scope.spawn(|| loop {
-                    let i = {
-                        let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
-                        let i = *n;
-                        *n += 1;
-                        i
-                    };
-                    let Some(s) = scenarios.get(i) else { break };
-                    if opts.interrupted() {
-                        break;
-                    }
-                    let r = cx.run_scenario(i, total, s);
-                    let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(slot) = slots.get_mut(i) {
-                        *slot = Some(r);
-                    }
-                });
-            }
-        });
-    }
+    let results = worker_pool(
+        scenarios,
+        opts.jobs,
+        || opts.interrupted(),
+        |i, s| cx.run_scenario(i, total, s),
+    );
     let mut done = Vec::new();
     for r in results.into_iter().flatten() {
         done.push(r?);
@@ -243,15 +228,64 @@ pub fn run_scenarios(
     })
 }
 
+/// Calls `work` on every item with up to `jobs` threads, in item order per thread, until
+/// `stop()`; returns the results in item order (`None` for items not started).
+fn worker_pool<T: Sync, R: Send>(
+    items: &[T],
+    jobs: usize,
+    stop: impl Fn() -> bool + Sync,
+    work: impl Fn(usize, &T) -> R + Sync,
+) -> Vec<Option<R>> {
+    let mut results: Vec<Option<R>> = Vec::new();
+    results.resize_with(items.len(), || None);
+    let jobs = jobs.max(1).min(items.len().max(1));
+    if jobs == 1 {
+        for (i, item) in items.iter().enumerate() {
+            if stop() {
+                break;
+            }
+            results[i] = Some(work(i, item));
+        }
+        return results;
+    }
+    let next = Mutex::new(0usize);
+    let slots = Mutex::new(&mut results);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| loop {
+                let i = {
+                    let mut n = next.lock().unwrap_or_else(|e| e.into_inner());
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                let Some(item) = items.get(i) else { break };
+                if stop() {
+                    break;
+                }
+                let r = work(i, item);
+                let mut slots = slots.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(r);
+                }
+            });
+        }
+    });
+    results
+}
+
 struct Shared<'a> {
     host: Host,
     opts: &'a RunOptions,
     out: PathBuf,
     progress: &'a dyn Progress,
+    launcher: &'a dyn Launcher,
 }
 
 /// One attempt's raw result, before health judgement.
 struct Attempt {
+    /// The profiler command line.
+    command: Vec<String>,
     outcome: RunOutcome,
     exit_status: Option<i32>,
     wall_time_s: f64,
@@ -260,6 +294,64 @@ struct Attempt {
     ended: chrono::DateTime<chrono::Utc>,
     /// The finished profile's temporary path, if one was written.
     profile_tmp: Option<PathBuf>,
+}
+
+impl Attempt {
+    /// Deletes the temporary profile, if any (a warm-up, a retried or an unfinished attempt).
+    fn discard_profile(&mut self) {
+        if let Some(tmp) = self.profile_tmp.take() {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// The last attempt of one repeat, judged.
+struct Repeat {
+    attempt: Attempt,
+    attempts: u32,
+    outcome: RunOutcome,
+}
+
+/// What a scenario's records share.
+struct RecordBase<'a> {
+    scenario: &'a Scenario,
+    fingerprint: &'a str,
+    environment: &'a Environment,
+}
+
+impl RecordBase<'_> {
+    /// The record of repeat `index`: `attempt` is `None` when nothing could be launched.
+    fn record(
+        &self,
+        index: u32,
+        attempts: u32,
+        outcome: RunOutcome,
+        attempt: Option<&Attempt>,
+        profile: Option<PathBuf>,
+    ) -> RunRecord {
+        let now = chrono::Utc::now();
+        let health = attempt.and_then(|a| a.health.as_ref());
+        RunRecord {
+            version: RUN_RECORD_VERSION,
+            scenario: self.scenario.name.clone(),
+            fingerprint: self.fingerprint.to_string(),
+            index,
+            attempts,
+            command: attempt.map(|a| a.command.clone()).unwrap_or_default(),
+            sampler: self.scenario.sampler.clone(),
+            environment: self.environment.clone(),
+            outcome,
+            profile,
+            exit_status: attempt.and_then(|a| a.exit_status),
+            wall_time_s: attempt.map_or(0.0, |a| a.wall_time_s),
+            samples: health.map_or(0, |h| h.samples),
+            error_rate_pct: health.and_then(|h| h.error_rate_pct),
+            gaps: health.and_then(|h| h.gaps),
+            started: attempt.map_or(now, |a| a.started),
+            ended: attempt.map_or(now, |a| a.ended),
+            load_avg: load_average(),
+        }
+    }
 }
 
 impl Shared<'_> {
@@ -281,6 +373,22 @@ impl Shared<'_> {
             .clone()
     }
 
+    /// Runs `[prepare]` and finds the interpreter; an outcome saying why nothing can run.
+    fn setup(&self, s: &Scenario, dir: &Path) -> Result<Interpreter, RunOutcome> {
+        // Before the interpreter: the command may create it (a venv named by `python`).
+        let base_python = crate::python::locate(self.opts.python.as_deref(), None).map(|p| p.0);
+        let prepared = self.opts.prepared.ensure(
+            s,
+            base_python.as_deref(),
+            &dir.join("prepare.log"),
+            self.opts.interrupt.as_deref(),
+            self.opts.kill_grace,
+        );
+        prepared.map_err(|message| RunOutcome::PrepareFailed { message })?;
+        self.interpreter(s)
+            .map_err(|message| RunOutcome::InterpreterError { message })
+    }
+
     fn run_scenario(&self, i: usize, total: usize, s: &Scenario) -> Result<ScenarioRuns, RunError> {
         let dir = self.out.join(&s.name);
         std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
@@ -292,50 +400,22 @@ impl Shared<'_> {
             scenario: s.name.clone(),
             records: Vec::new(),
         };
-        // Before the interpreter: the command may create it (a venv named by `python`).
-        let base_python = crate::python::locate(self.opts.python.as_deref(), None).map(|p| p.0);
-        let prepared = self.opts.prepared.ensure(
-            s,
-            base_python.as_deref(),
-            &dir.join("prepare.log"),
-            self.opts.interrupt.as_deref(),
-            self.opts.kill_grace,
-        );
-        let python = match prepared
-            .map_err(|message| RunOutcome::PrepareFailed { message })
-            .and_then(|()| {
-                self.interpreter(s)
-                    .map_err(|message| RunOutcome::InterpreterError { message })
-            }) {
+        let python = match self.setup(s, &dir) {
             Ok(p) => p,
             Err(outcome) => {
                 // Nothing can run; one record says why.
-                let now = chrono::Utc::now();
-                let record = RunRecord {
-                    version: RUN_RECORD_VERSION,
-                    scenario: s.name.clone(),
-                    fingerprint,
-                    index: 0,
-                    attempts: 1,
-                    command: Vec::new(),
-                    sampler: s.sampler.clone(),
-                    environment: Environment {
-                        hostname: self.host.hostname.clone(),
-                        cpu_model: self.host.cpu_model.clone(),
-                        cores: self.host.cores,
-                        ..Environment::default()
-                    },
-                    outcome,
-                    profile: None,
-                    exit_status: None,
-                    wall_time_s: 0.0,
-                    samples: 0,
-                    error_rate_pct: None,
-                    gaps: None,
-                    started: now,
-                    ended: now,
-                    load_avg: load_average(),
+                let environment = Environment {
+                    hostname: self.host.hostname.clone(),
+                    cpu_model: self.host.cpu_model.clone(),
+                    cores: self.host.cores,
+                    ..Environment::default()
                 };
+                let base = RecordBase {
+                    scenario: s,
+                    fingerprint: &fingerprint,
+                    environment: &environment,
+                };
+                let record = base.record(0, 1, outcome, None, None);
                 let path = dir.join(run_file(0, "json"));
                 crate::fsutil::write_json_atomic(&path, &record).map_err(io_err(&path))?;
                 self.progress.run_end(s, &record, repeats, false);
@@ -345,73 +425,33 @@ impl Shared<'_> {
             }
         };
         let environment = self.host.environment(&python, &s.workload.cwd);
-
-        for w in 0..s.run.warmup_runs {
-            if self.opts.interrupted() {
-                break;
-            }
-            let stem = format!("warmup-{w}");
-            self.progress.run_start(s, w, s.run.warmup_runs, true);
-            let (_, a) = self.attempt(s, &python, &dir, &stem)?;
-            for ext in ["bin", "stdout", "stderr"] {
-                let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}")));
-            }
-            if let Some(tmp) = a.profile_tmp {
-                let _ = std::fs::remove_file(tmp);
-            }
-        }
-
+        let base = RecordBase {
+            scenario: s,
+            fingerprint: &fingerprint,
+            environment: &environment,
+        };
+        self.warm_up(s, &python, &dir)?;
         for k in 0..repeats {
             if self.opts.interrupted() {
                 break;
             }
             let stem = format!("run-{k}");
-            let mut attempts = 0;
-            let (command, a, outcome) = loop {
-                attempts += 1;
-                self.progress.run_start(s, k, repeats, false);
-                let (command, a) = self.attempt(s, &python, &dir, &stem)?;
-                let outcome = judge(s, &a);
-                let retry = matches!(
-                    outcome,
-                    RunOutcome::HighErrorRate { .. } | RunOutcome::SamplerStalls { .. }
-                ) && attempts <= s.run.retries
-                    && !self.opts.interrupted();
-                if !retry {
-                    break (command, a, outcome);
-                }
-                if let Some(tmp) = &a.profile_tmp {
-                    let _ = std::fs::remove_file(tmp);
-                }
-                let cx = RunContext {
-                    sampler: &s.sampler,
-                    wall_time_s: a.wall_time_s,
-                    load_avg: load_average(),
-                    cores: self.host.cores,
-                };
-                let why = advice(&outcome, &cx)
-                    .map(|a| format!(" ({a})"))
-                    .unwrap_or_default();
-                self.progress.message(&format!(
-                    "{} run {}/{} attempt {attempts}: {}{why} - retrying",
-                    s.name,
-                    k + 1,
-                    repeats,
-                    describe(&outcome)
-                ));
-            };
+            let Repeat {
+                attempt,
+                attempts,
+                outcome,
+            } = self.run_repeat(s, &python, &dir, &stem, (k, repeats))?;
             if matches!(outcome, RunOutcome::Interrupted) {
                 // Leave no trace of a run that did not finish.
-                if let Some(tmp) = &a.profile_tmp {
-                    let _ = std::fs::remove_file(tmp);
-                }
+                let mut attempt = attempt;
+                attempt.discard_profile();
                 for ext in ["stdout", "stderr"] {
                     let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}")));
                 }
                 break;
             }
             let final_profile = dir.join(format!("{stem}.bin"));
-            let profile = match &a.profile_tmp {
+            let profile = match &attempt.profile_tmp {
                 Some(tmp) => {
                     std::fs::rename(tmp, &final_profile).map_err(io_err(&final_profile))?;
                     Some(PathBuf::from(format!("{stem}.bin")))
@@ -421,26 +461,7 @@ impl Shared<'_> {
                     None
                 }
             };
-            let record = RunRecord {
-                version: RUN_RECORD_VERSION,
-                scenario: s.name.clone(),
-                fingerprint: fingerprint.clone(),
-                index: k,
-                attempts,
-                command,
-                sampler: s.sampler.clone(),
-                environment: environment.clone(),
-                outcome,
-                profile,
-                exit_status: a.exit_status,
-                wall_time_s: a.wall_time_s,
-                samples: a.health.as_ref().map(|h| h.samples).unwrap_or(0),
-                error_rate_pct: a.health.as_ref().and_then(|h| h.error_rate_pct),
-                gaps: a.health.as_ref().and_then(|h| h.gaps),
-                started: a.started,
-                ended: a.ended,
-                load_avg: load_average(),
-            };
+            let record = base.record(k, attempts, outcome, Some(&attempt), profile);
             let path = dir.join(format!("{stem}.json"));
             crate::fsutil::write_json_atomic(&path, &record).map_err(io_err(&path))?;
             self.progress.run_end(s, &record, repeats, false);
@@ -448,6 +469,71 @@ impl Shared<'_> {
         }
         self.progress.scenario_end(s, &runs);
         Ok(runs)
+    }
+
+    /// The warm-up runs: launched like measured ones, then deleted.
+    fn warm_up(&self, s: &Scenario, python: &Interpreter, dir: &Path) -> Result<(), RunError> {
+        for w in 0..s.run.warmup_runs {
+            if self.opts.interrupted() {
+                break;
+            }
+            let stem = format!("warmup-{w}");
+            self.progress.run_start(s, w, s.run.warmup_runs, true);
+            let mut a = self.attempt(s, python, dir, &stem)?;
+            for ext in ["bin", "stdout", "stderr"] {
+                let _ = std::fs::remove_file(dir.join(format!("{stem}.{ext}")));
+            }
+            a.discard_profile();
+        }
+        Ok(())
+    }
+
+    /// One repeat: attempts until one is healthy, fails in a way a retry cannot fix, or the
+    /// scenario's `retries` are used up. `k_of` is (repeat index, repeats) for messages.
+    fn run_repeat(
+        &self,
+        s: &Scenario,
+        python: &Interpreter,
+        dir: &Path,
+        stem: &str,
+        (k, repeats): (u32, u32),
+    ) -> Result<Repeat, RunError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            self.progress.run_start(s, k, repeats, false);
+            let mut attempt = self.attempt(s, python, dir, stem)?;
+            let outcome = judge(s, &attempt);
+            let retry = matches!(
+                outcome,
+                RunOutcome::HighErrorRate { .. } | RunOutcome::SamplerStalls { .. }
+            ) && attempts <= s.run.retries
+                && !self.opts.interrupted();
+            if !retry {
+                return Ok(Repeat {
+                    attempt,
+                    attempts,
+                    outcome,
+                });
+            }
+            attempt.discard_profile();
+            let cx = RunContext {
+                sampler: &s.sampler,
+                wall_time_s: attempt.wall_time_s,
+                load_avg: load_average(),
+                cores: self.host.cores,
+            };
+            let why = advice(&outcome, &cx)
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default();
+            self.progress.message(&format!(
+                "{} run {}/{} attempt {attempts}: {}{why} - retrying",
+                s.name,
+                k + 1,
+                repeats,
+                describe(&outcome)
+            ));
+        }
     }
 
     /// The profiler command for `s`, writing its profile to `profile`.
@@ -494,13 +580,15 @@ impl Shared<'_> {
         c
     }
 
+    /// One profiled process: launched, then classified from its exit, the workload's status
+    /// and the profile's health.
     fn attempt(
         &self,
         s: &Scenario,
         python: &Interpreter,
         dir: &Path,
         stem: &str,
-    ) -> Result<(Vec<String>, Attempt), RunError> {
+    ) -> Result<Attempt, RunError> {
         let tmp_profile = dir.join(format!(".{stem}.bin.partial"));
         let status_file = dir.join(format!(".{stem}.status"));
         let _ = std::fs::remove_file(&tmp_profile);
@@ -521,7 +609,7 @@ impl Shared<'_> {
         }
         command.env("TACHYGATE_STATUS_FILE", &status_file);
         let started = chrono::Utc::now();
-        let launched = process::run(process::Launch {
+        let launched = self.launcher.run(process::Launch {
             command,
             stdout,
             stderr,
@@ -532,99 +620,105 @@ impl Shared<'_> {
         let ended = chrono::Utc::now();
         let workload_status = std::fs::read_to_string(&status_file).ok();
         let _ = std::fs::remove_file(&status_file);
+        let mut a = Attempt {
+            command: argv,
+            outcome: RunOutcome::Ok,
+            exit_status: None,
+            wall_time_s: 0.0,
+            health: None,
+            started,
+            ended,
+            profile_tmp: None,
+        };
         let (how, wall) = match launched {
             Ok(x) => x,
             Err(e) => {
                 let _ = std::fs::remove_file(&tmp_profile);
-                let a = Attempt {
-                    outcome: RunOutcome::InterpreterError {
-                        message: format!("cannot launch {}: {e}", argv[0]),
-                    },
-                    exit_status: None,
-                    wall_time_s: 0.0,
-                    health: None,
-                    started,
-                    ended,
-                    profile_tmp: None,
+                a.outcome = RunOutcome::InterpreterError {
+                    message: format!("cannot launch {}: {e}", a.command[0]),
                 };
-                return Ok((argv, a));
+                return Ok(a);
             }
         };
-        let mut a = Attempt {
-            outcome: RunOutcome::Ok,
-            exit_status: None,
-            wall_time_s: wall.as_secs_f64(),
-            health: None,
-            started,
-            ended,
-            profile_tmp: tmp_profile.is_file().then(|| tmp_profile.clone()),
-        };
+        a.wall_time_s = wall.as_secs_f64();
+        a.profile_tmp = tmp_profile.is_file().then(|| tmp_profile.clone());
         let status = match how {
             process::Ended::Interrupted => {
                 a.outcome = RunOutcome::Interrupted;
-                return Ok((argv, a));
+                return Ok(a);
             }
             process::Ended::TimedOut => {
-                if let Some(t) = a.profile_tmp.take() {
-                    let _ = std::fs::remove_file(t);
-                }
+                a.discard_profile();
                 a.outcome = RunOutcome::Timeout {
                     after_s: s.workload.timeout_s,
                 };
-                return Ok((argv, a));
+                return Ok(a);
             }
             process::Ended::Exited(status) => status,
         };
-        let stderr_text = std::fs::read_to_string(&stderr_path).unwrap_or_default();
         // The workload's status (negative = killed by that signal), from the launcher.
         let workload: Option<i32> = workload_status.and_then(|t| t.trim().parse().ok());
         a.exit_status = workload.filter(|c| *c >= 0);
-        let profiler_ok = status.success();
-        if !profiler_ok || a.profile_tmp.is_none() {
+        let stderr_text = std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        if !status.success() || a.profile_tmp.is_none() {
             a.outcome = classify_profiler_failure(&stderr_text, status, workload);
-            return Ok((argv, a));
+            return Ok(a);
         }
-        let expected = match workload {
-            // The launcher could not hook this profiler version: the status is unknown, and
-            // health checks still catch a workload that died early (too few samples).
-            None => true,
-            Some(c) if c == s.workload.expect_exit => true,
-            // `duration` makes the profiler stop the workload with SIGTERM.
-            Some(c) if s.sampler.duration_s.is_some() && c == -(libc_sigterm()) => true,
-            _ => false,
-        };
-        if !expected {
-            let (code, signal) = match workload {
-                Some(c) if c < 0 => (None, Some(-c)),
-                other => (other, None),
-            };
-            a.outcome = RunOutcome::UnexpectedExit {
-                status: code,
-                signal,
-                stderr_tail: tail(&stderr_text, STDERR_TAIL_LINES),
-            };
+        if let Some(outcome) = unexpected_exit(s, workload, &stderr_text) {
             // Keep the profile: it may help to see where the workload was.
+            a.outcome = outcome;
         }
-        if let Some(p) = &a.profile_tmp {
-            match profile_health(p) {
-                Ok(mut h) => {
-                    if h.error_rate_pct.is_none() {
-                        let stdout_text = std::fs::read_to_string(&stdout_path).unwrap_or_default();
-                        h.error_rate_pct = error_rate_from_stdout(&stdout_text);
-                    }
-                    a.health = Some(h);
+        self.read_health(&mut a, &stdout_path);
+        Ok(a)
+    }
+
+    /// Fills in the health of the attempt's profile; an unreadable profile is a `BadProfile`
+    /// unless the attempt already failed for another reason.
+    fn read_health(&self, a: &mut Attempt, stdout_path: &Path) {
+        let Some(p) = &a.profile_tmp else { return };
+        match self.launcher.health(p) {
+            Ok(mut h) => {
+                if h.error_rate_pct.is_none() {
+                    let stdout_text = std::fs::read_to_string(stdout_path).unwrap_or_default();
+                    h.error_rate_pct = error_rate_from_stdout(&stdout_text);
                 }
-                Err(e) => {
-                    if a.outcome.is_ok() {
-                        a.outcome = RunOutcome::BadProfile {
-                            message: e.to_string(),
-                        };
-                    }
+                a.health = Some(h);
+            }
+            Err(e) => {
+                if a.outcome.is_ok() {
+                    a.outcome = RunOutcome::BadProfile {
+                        message: e.to_string(),
+                    };
                 }
             }
         }
-        Ok((argv, a))
     }
+}
+
+/// The outcome of a run whose profiler succeeded but whose workload ended with a status other
+/// than the scenario's `expect_exit`; `None` when the status is the expected one.
+fn unexpected_exit(s: &Scenario, workload: Option<i32>, stderr: &str) -> Option<RunOutcome> {
+    let expected = match workload {
+        // The launcher could not hook this profiler version: the status is unknown, and
+        // health checks still catch a workload that died early (too few samples).
+        None => true,
+        Some(c) if c == s.workload.expect_exit => true,
+        // `duration` makes the profiler stop the workload with SIGTERM.
+        Some(c) if s.sampler.duration_s.is_some() && c == -(libc_sigterm()) => true,
+        _ => false,
+    };
+    if expected {
+        return None;
+    }
+    let (code, signal) = match workload {
+        Some(c) if c < 0 => (None, Some(-c)),
+        other => (other, None),
+    };
+    Some(RunOutcome::UnexpectedExit {
+        status: code,
+        signal,
+        stderr_tail: tail(stderr, STDERR_TAIL_LINES),
+    })
 }
 
 /// `PYTHONPATH` for the workload: the scenario's `pythonpath` entries first, then whatever
@@ -795,86 +889,6 @@ pub fn describe(o: &RunOutcome) -> String {
     }
 }
 
-/// The result of [`smoke_test`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum SmokeTest {
-    Ok(ProfileHealth),
-    PermissionDenied(String),
-    Failed(String),
-}
-
-/// A call-heavy pure-Python loop (small methods calling small methods, like pyperformance's
-/// richards or an OO simulation): the kind of code whose sampling fails without `--blocking`.
-const SMOKE_LOOP: &str = "import time\n\nclass Node:\n    def __init__(self, v):\n        self.v = v\n    def value(self):\n        return self.v\n    def step(self, other):\n        return self.value() + other.value()\n\ndef walk(nodes):\n    t = 0\n    for a, b in zip(nodes, nodes[1:]):\n        t += a.step(b)\n    return t\n\nnodes = [Node(i) for i in range(200)]\nt = time.perf_counter()\nwhile time.perf_counter() - t < 0.8:\n    walk(nodes)\n";
-
-/// Profiles a 0.8 s call-heavy loop with `python` (in `dir`, which must exist) using `sampler`'s
-/// mode and blocking at 1 kHz: can this machine sample a child process with these settings, and
-/// at what error rate? Used by `tachygate doctor`.
-pub fn smoke_test(python: &Interpreter, dir: &Path, sampler: &SamplerSettings) -> SmokeTest {
-    let tag = format!(
-        "{}{}",
-        sampler.mode,
-        if sampler.blocking { "-blocking" } else { "" }
-    );
-    let script = dir.join("tachygate_doctor_loop.py");
-    let profile = dir.join(format!("doctor-{tag}.bin"));
-    if let Err(e) = std::fs::write(&script, SMOKE_LOOP) {
-        return SmokeTest::Failed(format!("cannot write {}: {e}", script.display()));
-    }
-    let (out_path, err_path) = (
-        dir.join(format!("doctor-{tag}.stdout")),
-        dir.join(format!("doctor-{tag}.stderr")),
-    );
-    let files =
-        std::fs::File::create(&out_path).and_then(|o| Ok((o, std::fs::File::create(&err_path)?)));
-    let (stdout, stderr) = match files {
-        Ok(f) => f,
-        Err(e) => {
-            return SmokeTest::Failed(format!("cannot create log files in {}: {e}", dir.display()))
-        }
-    };
-    let mut command = std::process::Command::new(&python.path);
-    command
-        .args(["-m", "profiling.sampling", "run", "--binary", "-o"])
-        .arg(&profile)
-        .args(["-r", "1khz", "--mode", sampler.mode.as_str()])
-        .args(sampler.blocking.then_some("--blocking"))
-        .arg(&script)
-        .current_dir(dir);
-    let launched = process::run(process::Launch {
-        command,
-        stdout,
-        stderr,
-        timeout: Duration::from_secs(30),
-        grace: Duration::from_secs(2),
-        interrupt: None,
-    });
-    let stderr_text = std::fs::read_to_string(&err_path).unwrap_or_default();
-    match launched {
-        Err(e) => SmokeTest::Failed(format!("cannot launch {}: {e}", python.path.display())),
-        Ok((process::Ended::Exited(status), _)) if status.success() && profile.is_file() => {
-            match profile_health(&profile) {
-                Ok(mut h) if h.samples > 0 => {
-                    if h.error_rate_pct.is_none() {
-                        let out = std::fs::read_to_string(&out_path).unwrap_or_default();
-                        h.error_rate_pct = error_rate_from_stdout(&out);
-                    }
-                    SmokeTest::Ok(h)
-                }
-                Ok(_) => SmokeTest::Failed("the profile has no samples".into()),
-                Err(e) => SmokeTest::Failed(e.to_string()),
-            }
-        }
-        Ok((process::Ended::Exited(status), _)) => {
-            match classify_profiler_failure(&stderr_text, status, None) {
-                RunOutcome::PermissionDenied { message } => SmokeTest::PermissionDenied(message),
-                other => SmokeTest::Failed(describe(&other)),
-            }
-        }
-        Ok((_, _)) => SmokeTest::Failed("the profiled loop did not finish within 30 s".into()),
-    }
-}
-
 /// How to fix a permission problem (shown by `doctor` and in `PermissionDenied` outcomes).
 pub fn permission_fix() -> &'static str {
     PERMISSION_FIX
@@ -895,6 +909,7 @@ mod tests {
     fn attempt(samples: u64, error: Option<f64>, p99_us: f64) -> Attempt {
         let now = chrono::Utc::now();
         Attempt {
+            command: Vec::new(),
             outcome: RunOutcome::Ok,
             exit_status: Some(0),
             wall_time_s: 1.0,
@@ -1016,6 +1031,7 @@ mod tests {
             opts: &opts,
             out: PathBuf::from("/tmp/unused"),
             progress: &NoProgress,
+            launcher: &ProfilerLauncher,
         };
         let py = Interpreter {
             path: PathBuf::from("/py/python3.15"),
@@ -1054,5 +1070,277 @@ mod tests {
                 "1"
             ]
         );
+    }
+    /// One scripted attempt of [`FakeLauncher`].
+    struct Script {
+        ended: FakeEnd,
+        /// What the launcher script would write to the status file (the workload's status).
+        workload: Option<i32>,
+        /// Whether the profiler wrote a profile; its health is `health`.
+        health: Option<ProfileHealth>,
+        stderr: &'static str,
+    }
+
+    enum FakeEnd {
+        Exited(i32),
+        TimedOut,
+        /// The signal handler fired while the process ran.
+        Interrupted,
+    }
+
+    fn healthy(error_rate_pct: f64) -> Option<ProfileHealth> {
+        Some(ProfileHealth {
+            samples: 1000,
+            interval_us: 1000,
+            error_rate_pct: Some(error_rate_pct),
+            duration_s: Some(1.0),
+            gaps: None,
+        })
+    }
+
+    fn ok(error_rate_pct: f64) -> Script {
+        Script {
+            ended: FakeEnd::Exited(0),
+            workload: Some(0),
+            health: healthy(error_rate_pct),
+            stderr: "",
+        }
+    }
+
+    /// A process that does what its script says: writes the profile and the workload status
+    /// where the real profiler and launcher would, and ends as told.
+    struct FakeLauncher {
+        scripts: Mutex<std::collections::VecDeque<Script>>,
+        health: Mutex<Option<ProfileHealth>>,
+        interrupt: std::sync::Arc<AtomicBool>,
+        launches: Mutex<u32>,
+    }
+
+    impl FakeLauncher {
+        fn new(scripts: Vec<Script>) -> FakeLauncher {
+            FakeLauncher {
+                scripts: Mutex::new(scripts.into()),
+                health: Mutex::new(None),
+                interrupt: Default::default(),
+                launches: Mutex::new(0),
+            }
+        }
+    }
+
+    impl Launcher for FakeLauncher {
+        fn run(&self, mut launch: process::Launch) -> std::io::Result<(process::Ended, Duration)> {
+            use std::io::Write;
+            use std::os::unix::process::ExitStatusExt;
+            *self.launches.lock().unwrap() += 1;
+            let script = self
+                .scripts
+                .lock()
+                .unwrap()
+                .pop_front()
+                .expect("an unscripted launch");
+            let args: Vec<String> = launch
+                .command
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let profile = args.iter().position(|a| a == "-o").map(|i| &args[i + 1]);
+            let status_file = launch
+                .command
+                .get_envs()
+                .find(|(k, _)| *k == "TACHYGATE_STATUS_FILE")
+                .and_then(|(_, v)| v)
+                .map(PathBuf::from);
+            if script.health.is_some() {
+                std::fs::write(profile.expect("an -o argument"), b"profile").unwrap();
+            }
+            if let (Some(w), Some(f)) = (script.workload, status_file) {
+                std::fs::write(f, w.to_string()).unwrap();
+            }
+            launch.stderr.write_all(script.stderr.as_bytes()).unwrap();
+            *self.health.lock().unwrap() = script.health;
+            let ended = match script.ended {
+                FakeEnd::Exited(code) => {
+                    process::Ended::Exited(std::process::ExitStatus::from_raw(code << 8))
+                }
+                FakeEnd::TimedOut => process::Ended::TimedOut,
+                FakeEnd::Interrupted => {
+                    self.interrupt.store(true, Ordering::SeqCst);
+                    process::Ended::Interrupted
+                }
+            };
+            Ok((ended, Duration::from_millis(1500)))
+        }
+
+        fn health(&self, profile: &Path) -> Result<ProfileHealth, RunError> {
+            assert!(profile.is_file(), "health of a missing profile");
+            Ok(self.health.lock().unwrap().clone().expect("a profile"))
+        }
+    }
+
+    #[derive(Default)]
+    struct Messages(Mutex<Vec<String>>);
+
+    impl Progress for Messages {
+        fn message(&self, text: &str) {
+            self.0.lock().unwrap().push(text.to_string());
+        }
+    }
+
+    /// Runs one scenario `repeats` times (more `[run]` settings in `run_toml`) against `launcher` with a fake
+    /// interpreter; the results directory stays alive with the returned guard.
+    fn run_fake(
+        repeats: u32,
+        run_toml: &str,
+        launcher: &FakeLauncher,
+    ) -> (RunSummary, Vec<String>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = format!(
+            "[workload]\nscript = \"a.py\"\ntimeout = \"7s\"\n[run]\nmin_samples = 100\nmax_error_rate = 5\nwarmup_runs = 0\n{run_toml}\n"
+        );
+        let s = crate::scenario::load_str(&toml, &dir.path().join("s.toml")).unwrap();
+        let py = PathBuf::from("/fake/python3.15");
+        let mut opts = RunOptions::new(dir.path().join("results"));
+        opts.python = Some(py.clone());
+        opts.repeats = Some(repeats);
+        opts.interrupt = Some(launcher.interrupt.clone());
+        opts.interpreters.0.lock().unwrap().insert(
+            py.clone(),
+            Ok(Interpreter {
+                path: py,
+                version: "3.15.2".into(),
+                major: 3,
+                minor: 15,
+                micro: 2,
+            }),
+        );
+        let messages = Messages::default();
+        let summary = run_scenarios_with(&[s], &opts, &messages, launcher).unwrap();
+        let messages = messages.0.into_inner().unwrap();
+        (summary, messages, dir)
+    }
+
+    fn records(summary: &RunSummary) -> Vec<&RunRecord> {
+        summary.scenarios[0]
+            .records
+            .iter()
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    #[test]
+    fn an_unhealthy_attempt_is_retried_and_the_healthy_retry_is_kept() {
+        let launcher = FakeLauncher::new(vec![ok(9.0), ok(1.0)]);
+        let (summary, messages, _dir) = run_fake(1, "retries = 2", &launcher);
+        let r = records(&summary);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].outcome, RunOutcome::Ok);
+        assert_eq!((r[0].attempts, r[0].error_rate_pct), (2, Some(1.0)));
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("attempt 1") && messages[0].contains("retrying"));
+        let (_, profile) = &summary.scenarios[0].records[0];
+        assert!(
+            profile.is_file(),
+            "the kept attempt's profile is renamed into place"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(profile.parent().unwrap())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        assert!(summary.all_ok());
+    }
+
+    #[test]
+    fn the_runner_gives_up_after_the_retries_and_records_why() {
+        let launcher = FakeLauncher::new(vec![ok(9.0), ok(8.0)]);
+        let (summary, messages, _dir) = run_fake(1, "retries = 1", &launcher);
+        let r = records(&summary);
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            r[0].outcome,
+            RunOutcome::HighErrorRate {
+                error_rate_pct: 8.0,
+                threshold_pct: 5.0
+            }
+        );
+        assert_eq!(r[0].attempts, 2);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(!summary.all_ok());
+    }
+
+    #[test]
+    fn a_timed_out_run_is_recorded_without_a_profile_and_not_retried() {
+        let timed_out = Script {
+            ended: FakeEnd::TimedOut,
+            workload: None,
+            health: healthy(1.0),
+            stderr: "",
+        };
+        let launcher = FakeLauncher::new(vec![timed_out, ok(1.0)]);
+        let (summary, _, _dir) = run_fake(2, "retries = 3", &launcher);
+        let r = records(&summary);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].outcome, RunOutcome::Timeout { after_s: 7.0 });
+        assert_eq!((r[0].attempts, r[0].profile.as_ref()), (1, None));
+        assert!(!summary.scenarios[0].records[0].1.exists());
+        assert_eq!(r[1].outcome, RunOutcome::Ok);
+        assert_eq!(*launcher.launches.lock().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_workload_exiting_non_zero_is_an_unexpected_exit_with_its_stderr() {
+        let failing = Script {
+            ended: FakeEnd::Exited(0),
+            workload: Some(3),
+            health: healthy(1.0),
+            stderr: "Traceback (most recent call last):\nValueError: boom\n",
+        };
+        let launcher = FakeLauncher::new(vec![failing]);
+        let (summary, _, _dir) = run_fake(1, "retries = 3", &launcher);
+        let r = records(&summary);
+        assert_eq!(r.len(), 1);
+        match &r[0].outcome {
+            RunOutcome::UnexpectedExit {
+                status: Some(3),
+                signal: None,
+                stderr_tail,
+            } => assert!(stderr_tail.ends_with("ValueError: boom"), "{stderr_tail}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!((r[0].attempts, r[0].exit_status), (1, Some(3)));
+        assert!(r[0].profile.is_some(), "the profile is kept for inspection");
+    }
+
+    #[test]
+    fn an_interrupted_run_leaves_no_trace_and_stops_the_scenario() {
+        let interrupted = Script {
+            ended: FakeEnd::Interrupted,
+            workload: None,
+            health: healthy(1.0),
+            stderr: "",
+        };
+        let launcher = FakeLauncher::new(vec![ok(1.0), interrupted, ok(1.0)]);
+        let (summary, _, _dir) = run_fake(3, "", &launcher);
+        assert!(summary.interrupted);
+        assert_eq!(records(&summary).len(), 1);
+        assert_eq!(*launcher.launches.lock().unwrap(), 2);
+        let dir = summary.results_dir.join(&summary.scenarios[0].scenario);
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["run-0.bin", "run-0.json", "run-0.stderr", "run-0.stdout"]
+        );
+        let manifest: ResultsManifest = serde_json::from_str(
+            &std::fs::read_to_string(summary.results_dir.join(MANIFEST)).unwrap(),
+        )
+        .unwrap();
+        assert!(manifest.interrupted);
     }
 }

@@ -7,7 +7,7 @@
 //! function did the same work, its share shrank because something else grew. A line under
 //! the table says so. Callers that merely carry a culprit's change are indented under it.
 
-use super::model::*;
+use crate::compare::*;
 use std::fmt::Write as _;
 
 /// Widest function column; longer names keep their end (the function name).
