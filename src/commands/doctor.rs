@@ -26,7 +26,8 @@ const MIN_FREE_BYTES: u64 = 200 * 1024 * 1024;
 struct Report {
     failed: bool,
     quiet: bool,
-    /// The first failed write to stdout (a closed pipe), returned once every check has run.
+    /// The first failed write to stdout (not a closed pipe: `super::stdout` drops that),
+    /// returned once every check has run.
     write_error: Option<std::io::Error>,
 }
 
