@@ -5,14 +5,9 @@
 mod common;
 
 use assert_cmd::Command;
+use common::tachygate;
 use std::path::Path;
 use std::process::Stdio;
-
-fn tachygate() -> Command {
-    let mut c = Command::cargo_bin("tachygate").unwrap();
-    c.env_remove("GITHUB_STEP_SUMMARY");
-    c
-}
 
 /// Runs a failing command and returns its stderr, after checking the exit code, that stdout
 /// stayed empty and that the error is one line.
