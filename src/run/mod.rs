@@ -488,7 +488,7 @@ impl Shared<'_> {
     }
 
     /// One repeat: attempts until one is healthy, fails in a way a retry cannot fix, or the
-    /// scenario's `retries` are used up. `k_of` is (repeat index, repeats) for messages.
+    /// scenario's `retries` are used up. `(k, repeats)`: this repeat's index and the count.
     fn run_repeat(
         &self,
         s: &Scenario,
