@@ -1227,6 +1227,24 @@ mod tests {
     }
 
     #[test]
+    fn the_worker_pool_keeps_item_order_and_stops_when_told() {
+        let items: Vec<u32> = (0..7).collect();
+        for jobs in [1, 3] {
+            let r = worker_pool(&items, jobs, || false, |i, x| (i, x * 10));
+            let want: Vec<Option<(usize, u32)>> =
+                (0..7).map(|i| Some((i, i as u32 * 10))).collect();
+            assert_eq!(r, want, "jobs {jobs}");
+        }
+        let started = Mutex::new(0);
+        let stop = || *started.lock().unwrap() >= 2;
+        let r = worker_pool(&items, 1, stop, |_, x| {
+            *started.lock().unwrap() += 1;
+            *x
+        });
+        assert_eq!(r, [Some(0), Some(1), None, None, None, None, None]);
+    }
+
+    #[test]
     fn an_unhealthy_attempt_is_retried_and_the_healthy_retry_is_kept() {
         let launcher = FakeLauncher::new(vec![ok(9.0), ok(1.0)]);
         let (summary, messages, _dir) = run_fake(1, "retries = 2", &launcher);
