@@ -322,9 +322,9 @@ pub fn error_comparison(
 /// `allow_mismatch`, fewer than 2 runs on a side, bad globs) are errors; the caller turns them
 /// into an `Error` entry with [`error_comparison`].
 ///
-/// The steps: [`check_inputs`] -> per-run shares and [`check_identity`] -> normalisation ->
-/// [`rows`] (one Welch interval per function and metric) -> [`moderate_variances`] ->
-/// [`test_family`] (multiplicity adjustment) -> [`decide_rows`] -> [`annotate_rows`].
+/// The steps: `check_inputs` -> per-run shares and `check_identity` -> normalisation ->
+/// `rows` (one Welch interval per function and metric) -> `moderate_variances` ->
+/// `test_family` (multiplicity adjustment) -> `decide_rows` -> [`annotate_rows`].
 pub fn compare_sets(
     baseline: &SampleSet,
     candidate: &SampleSet,

@@ -1,6 +1,7 @@
-//! Reports: pure renderers from a [`ComparisonReport`] to HTML (self-contained),
-//! Markdown (PR comments, step summaries), JSON and JUnit XML, plus [`write_reports`], the
-//! one place that puts them on disk.
+//! Reports: [`build_report`] (the envelope over all compared scenarios), pure renderers from a
+//! [`ComparisonReport`] to HTML (self-contained), Markdown (PR comments, step summaries), JSON,
+//! JUnit XML and the terminal table ([`table`]), plus [`write_reports`], the one place that
+//! puts them on disk.
 //!
 //! The renderers share one view model (`view`): numbers are formatted, rows sorted and
 //! untrusted names cleaned in Rust, so the templates under `templates/` only lay things out.

@@ -489,7 +489,7 @@ impl Shared<'_> {
     }
 
     /// One repeat: attempts until one is healthy, fails in a way a retry cannot fix, or the
-    /// scenario's `retries` are used up. `k_of` is (repeat index, repeats) for messages.
+    /// scenario's `retries` are used up. `(k, repeats)`: this repeat's index and the count.
     fn run_repeat(
         &self,
         s: &Scenario,
@@ -1225,6 +1225,24 @@ mod tests {
             .iter()
             .map(|(r, _)| r)
             .collect()
+    }
+
+    #[test]
+    fn the_worker_pool_keeps_item_order_and_stops_when_told() {
+        let items: Vec<u32> = (0..7).collect();
+        for jobs in [1, 3] {
+            let r = worker_pool(&items, jobs, || false, |i, x| (i, x * 10));
+            let want: Vec<Option<(usize, u32)>> =
+                (0..7).map(|i| Some((i, i as u32 * 10))).collect();
+            assert_eq!(r, want, "jobs {jobs}");
+        }
+        let started = Mutex::new(0);
+        let stop = || *started.lock().unwrap() >= 2;
+        let r = worker_pool(&items, 1, stop, |_, x| {
+            *started.lock().unwrap() += 1;
+            *x
+        });
+        assert_eq!(r, [Some(0), Some(1), None, None, None, None, None]);
     }
 
     #[test]
