@@ -232,6 +232,9 @@ pub fn compare_sides(
     }
 }
 
+/// Shown when a committed baseline holds a single recording session.
+pub const ONE_SESSION_WARNING: &str = "the baseline holds one recording session, so drift between sessions is not in the intervals (measured on the bundled scenarios: a dominant function moved 2.6 points an hour later with no code change); record more sessions at other times with `tachygate baseline update --append` (the intervals then include the between-session variance), or gate with `tachygate check --base REV`, whose sides share one session";
+
 /// One scenario present on both sides: pick each side's set, then compare.
 fn compare_scenario(
     name: &str,
@@ -255,7 +258,17 @@ fn compare_scenario(
         }
     }
     match (b, c) {
-        (Some(b), Some(c)) => compared(name, b, c, gate, opts, run_errors),
+        (Some(b), Some(c)) => {
+            let mut outcome = compared(name, b, c, gate, opts, run_errors);
+            // A committed baseline (from a baselines directory) and a fresh candidate are two
+            // recording sessions; with one session in the baseline the between-session drift
+            // cannot be estimated and is not in the intervals.
+            let committed = !baseline.sets.contains_key(name);
+            if committed && b.session_count() < 2 {
+                outcome.comparison.warnings.push(ONE_SESSION_WARNING.into());
+            }
+            outcome
+        }
         _ => {
             let mut errors = vec![format!(
                 "no usable runs on the {} side",
@@ -590,16 +603,21 @@ mod tests {
                 r
             })
             .collect();
-        for class in ["ci-a", "ci-b"] {
+        for class in ["ci-a", "ci-b", "ci-c"] {
             let mut b = set("s");
             b.environment.machine_class_override = Some(class.into());
             b.machine_class = Some(b.environment.machine_class());
             let path = crate::baseline::baseline_path(dir.path(), "s", class);
+            if class == "ci-c" {
+                // Two recording sessions.
+                let newer = b.clone();
+                b.append_session(newer, &path).unwrap();
+            }
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             b.save(&path).unwrap();
         }
         let base = load_side(&[dir.path().to_path_buf()], &BTreeMap::new(), false).unwrap();
-        assert_eq!(base.by_class["s"].len(), 2);
+        assert_eq!(base.by_class["s"].len(), 3);
         let run = |class: &str| {
             let mut c = slow.clone();
             c.environment.machine_class_override = Some(class.into());
@@ -614,6 +632,13 @@ mod tests {
         let out = run("ci-b");
         assert_eq!(out[0].kind, OutcomeKind::Compared);
         assert_eq!(exit_code(&out), Exit::Regression);
+        // A one-session committed baseline says that session drift is not in the intervals;
+        // a baseline of two sessions does not.
+        let one = ONE_SESSION_WARNING.to_string();
+        assert!(out[0].comparison.warnings.contains(&one), "{out:?}");
+        let out = run("ci-c");
+        assert_eq!(out[0].kind, OutcomeKind::Compared);
+        assert!(!out[0].comparison.warnings.contains(&one), "{out:?}");
         // No baseline of the candidate's class: never a verdict, exit 0.
         let out = run("ci-z");
         assert_eq!(out[0].kind, OutcomeKind::NoBaseline);
