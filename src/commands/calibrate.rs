@@ -201,7 +201,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     if runs_now || args.compare_sampler {
         on_interrupt(&runner.interrupt)?;
     }
-    let ControlFlow::Continue((all, records)) = gather(&runner, &scenario, &dir, runs_now)? else {
+    let ControlFlow::Continue(Gathered { all, records }) =
+        gather(&runner, &scenario, &dir, runs_now)?
+    else {
         return Ok(Exit::Interrupted);
     };
     if recommend_sampler(&runner, &scenario, &records, &dir)?.is_break() {
@@ -282,15 +284,22 @@ impl Runner<'_> {
     }
 }
 
-/// The runs to calibrate on (from `--baseline`, run now, or one session per `--from`
-/// directory), and every attempt's record, healthy or not: a scenario whose runs all fail the
-/// error-rate check still gets told what to change. `Break`: interrupted.
+struct Gathered {
+    /// The usable runs to calibrate on.
+    all: Option<SampleSet>,
+    /// Every attempt's record, healthy or not: a scenario whose runs all fail the error-rate
+    /// check still gets told what to change.
+    records: Vec<run::ScenarioRuns>,
+}
+
+/// The runs from `--baseline`, run now, or one session per `--from` directory. `Break`:
+/// interrupted.
 fn gather(
     runner: &Runner,
     scenario: &Scenario,
     dir: &Path,
     runs_now: bool,
-) -> anyhow::Result<ControlFlow<(), (Option<SampleSet>, Vec<run::ScenarioRuns>)>> {
+) -> anyhow::Result<ControlFlow<(), Gathered>> {
     let args = runner.args;
     let mut records: Vec<run::ScenarioRuns> = Vec::new();
     let all = if let Some(path) = &args.baseline {
@@ -332,7 +341,7 @@ fn gather(
         }
         merged
     };
-    Ok(ControlFlow::Continue((all, records)))
+    Ok(ControlFlow::Continue(Gathered { all, records }))
 }
 
 /// Prints which sampler setting to use (with `--compare-sampler`, after runs with the other
