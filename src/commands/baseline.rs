@@ -8,7 +8,8 @@ use super::common::{interrupt_flag, select_scenarios, verbosity};
 use crate::baseline::{baseline_path, legacy_baseline_path, sample_set_from_runs, SampleSet};
 use crate::cli::Global;
 use crate::exit::{self, usage, Exit};
-use crate::run::{self, RunOptions, TerminalProgress};
+use crate::run::{self, RunOptions, ScenarioRuns, TerminalProgress};
+use crate::scenario::Scenario;
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -74,60 +75,17 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
         .dir
         .take()
         .unwrap_or_else(|| crate::scenario::in_project("baselines"));
-    let scenario_paths: Vec<PathBuf> = args.scenarios.iter().cloned().collect();
     let from_results = !args.from.is_empty();
-    // With --from, definitions are optional (ignore globs); without, they are what we run.
-    let scenarios = if from_results && args.scenarios.is_none() {
-        if crate::scenario::default_dir().is_dir() {
-            select_scenarios(&scenario_paths, &[], &[], None)?
-        } else {
-            Vec::new()
-        }
-    } else {
-        select_scenarios(&scenario_paths, &args.names, &[], None)?
-    };
+    let scenarios = select(&args, from_results)?;
     let defs = crate::compare::sides::definitions(&scenarios);
-    let mut interrupted = false;
-    let mut all_runs = if from_results {
-        run::load_results(&args.from)?
+    let (all_runs, interrupted) = if from_results {
+        (
+            named_runs(run::load_results(&args.from)?, &args.names)?,
+            false,
+        )
     } else {
-        if scenarios.is_empty() {
-            return Err(usage("no scenarios selected".into()));
-        }
-        if let Some(p) = &args.python {
-            crate::python::probe(p, "--python")?;
-        }
-        let out = args.results.clone().unwrap_or_else(|| {
-            run::default_results_dir(Some(&format!(
-                "baseline-{}",
-                chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-            )))
-        });
-        let interrupt = interrupt_flag()?;
-        let mut opts = RunOptions::new(out);
-        opts.python = args.python.clone();
-        opts.repeats = args.repeats;
-        opts.interrupt = Some(interrupt);
-        let progress = TerminalProgress::new(verbosity(g));
-        let summary = run::run_scenarios(&scenarios, &opts, &progress)
-            .context("writing the results directory")?;
-        interrupted = summary.interrupted;
-        summary.scenarios
+        run_scenarios(&args, &scenarios, g)?
     };
-    if from_results && !args.names.is_empty() {
-        let mut b = globset::GlobSetBuilder::new();
-        for n in &args.names {
-            b.add(globset::Glob::new(n).with_context(|| format!("{n:?}"))?);
-        }
-        let filter = b.build()?;
-        all_runs.retain(|r| filter.is_match(&r.scenario));
-        if all_runs.is_empty() {
-            return Err(usage(format!(
-                "no runs of {} in the results directories",
-                args.names.join(", ")
-            )));
-        }
-    }
     let source = if from_results {
         args.from
             .iter()
@@ -147,67 +105,7 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
         let built = sample_set_from_runs(runs, def, false, &source)?;
         match built.set {
             Some(set) if built.excluded.is_empty() && set.runs.len() >= 2 => {
-                let class = set.class();
-                let path = baseline_path(&dir, name, &class.id);
-                let legacy = legacy_baseline_path(&dir, name);
-                // A version 1 file of the same class is this baseline's older form: appended
-                // to (with --append), then superseded by the class file either way.
-                let legacy_same_class = legacy.is_file()
-                    && SampleSet::load(&legacy).is_ok_and(|l| l.class().id == class.id);
-                let existing = if path.is_file() {
-                    Some(path.clone())
-                } else if legacy_same_class {
-                    Some(legacy.clone())
-                } else {
-                    None
-                };
-                let (to_write, sessions) = match (&existing, args.append) {
-                    (Some(old_path), true) => {
-                        let mut old = SampleSet::load(old_path)?;
-                        old.append_session(set, &path)?;
-                        let n = old.session_count();
-                        (old, n)
-                    }
-                    _ => (set, 1),
-                };
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                }
-                let mut to_write = to_write;
-                // Baselines are committed and read on other machines: an interpreter inside
-                // the project is recorded relative to the project, not as this machine's path.
-                if let Some(root) = std::fs::canonicalize(&dir)
-                    .ok()
-                    .and_then(|d| d.parent().map(Path::to_path_buf))
-                {
-                    if let Ok(rel) = to_write.environment.python_path.strip_prefix(&root) {
-                        to_write.environment.python_path = rel.to_path_buf();
-                    }
-                }
-                to_write.save(&path)?;
-                if legacy_same_class {
-                    std::fs::remove_file(&legacy)
-                        .with_context(|| format!("removing {}", legacy.display()))?;
-                }
-                if !g.quiet {
-                    writeln!(
-                        super::stdout(),
-                        "wrote {} ({} runs in {} session(s), {} samples; machine class {})",
-                        path.display(),
-                        to_write.runs.len(),
-                        sessions,
-                        to_write.total_samples(),
-                        class.id
-                    )?;
-                    if legacy_same_class {
-                        writeln!(super::stdout(),
-                            "removed {}: the version 1 baseline of the same machine class, superseded by {}",
-                            legacy.display(),
-                            path.display()
-                        )?;
-                    }
-                }
+                write_baseline(&dir, name, set, args.append, g)?;
             }
             set => {
                 skipped += 1;
@@ -231,4 +129,143 @@ fn update(mut args: UpdateArgs, g: &Global) -> anyhow::Result<Exit> {
     } else {
         Exit::Pass
     })
+}
+
+/// The scenario definitions. With --from they are optional (only their ignore globs are
+/// used); without, they are what is run.
+fn select(args: &UpdateArgs, from_results: bool) -> anyhow::Result<Vec<Scenario>> {
+    let scenario_paths: Vec<PathBuf> = args.scenarios.iter().cloned().collect();
+    if from_results && args.scenarios.is_none() {
+        if crate::scenario::default_dir().is_dir() {
+            Ok(select_scenarios(&scenario_paths, &[], &[], None)?)
+        } else {
+            Ok(Vec::new())
+        }
+    } else {
+        Ok(select_scenarios(&scenario_paths, &args.names, &[], None)?)
+    }
+}
+
+/// Runs the scenarios now; the flag says the run was interrupted.
+fn run_scenarios(
+    args: &UpdateArgs,
+    scenarios: &[Scenario],
+    g: &Global,
+) -> anyhow::Result<(Vec<ScenarioRuns>, bool)> {
+    if scenarios.is_empty() {
+        return Err(usage("no scenarios selected".into()));
+    }
+    if let Some(p) = &args.python {
+        crate::python::probe(p, "--python")?;
+    }
+    let out = args.results.clone().unwrap_or_else(|| {
+        run::default_results_dir(Some(&format!(
+            "baseline-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        )))
+    });
+    let interrupt = interrupt_flag()?;
+    let mut opts = RunOptions::new(out);
+    opts.python = args.python.clone();
+    opts.repeats = args.repeats;
+    opts.interrupt = Some(interrupt);
+    let progress = TerminalProgress::new(verbosity(g));
+    let summary =
+        run::run_scenarios(scenarios, &opts, &progress).context("writing the results directory")?;
+    Ok((summary.scenarios, summary.interrupted))
+}
+
+/// With --from and NAME globs: only the matching scenarios' runs; none is a usage error.
+fn named_runs(
+    mut all_runs: Vec<ScenarioRuns>,
+    names: &[String],
+) -> anyhow::Result<Vec<ScenarioRuns>> {
+    if names.is_empty() {
+        return Ok(all_runs);
+    }
+    let mut b = globset::GlobSetBuilder::new();
+    for n in names {
+        b.add(globset::Glob::new(n).with_context(|| format!("{n:?}"))?);
+    }
+    let filter = b.build()?;
+    all_runs.retain(|r| filter.is_match(&r.scenario));
+    if all_runs.is_empty() {
+        return Err(usage(format!(
+            "no runs of {} in the results directories",
+            names.join(", ")
+        )));
+    }
+    Ok(all_runs)
+}
+
+/// Writes (or with `append`, extends) the baseline of `set`'s machine class and retires a
+/// version 1 file of the same class.
+fn write_baseline(
+    dir: &Path,
+    name: &str,
+    set: SampleSet,
+    append: bool,
+    g: &Global,
+) -> anyhow::Result<()> {
+    let class = set.class();
+    let path = baseline_path(dir, name, &class.id);
+    let legacy = legacy_baseline_path(dir, name);
+    // A version 1 file of the same class is this baseline's older form: appended
+    // to (with --append), then superseded by the class file either way.
+    let legacy_same_class =
+        legacy.is_file() && SampleSet::load(&legacy).is_ok_and(|l| l.class().id == class.id);
+    let existing = if path.is_file() {
+        Some(path.clone())
+    } else if legacy_same_class {
+        Some(legacy.clone())
+    } else {
+        None
+    };
+    let (to_write, sessions) = match (&existing, append) {
+        (Some(old_path), true) => {
+            let mut old = SampleSet::load(old_path)?;
+            old.append_session(set, &path)?;
+            let n = old.session_count();
+            (old, n)
+        }
+        _ => (set, 1),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut to_write = to_write;
+    // Baselines are committed and read on other machines: an interpreter inside
+    // the project is recorded relative to the project, not as this machine's path.
+    if let Some(root) = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| d.parent().map(Path::to_path_buf))
+    {
+        if let Ok(rel) = to_write.environment.python_path.strip_prefix(&root) {
+            to_write.environment.python_path = rel.to_path_buf();
+        }
+    }
+    to_write.save(&path)?;
+    if legacy_same_class {
+        std::fs::remove_file(&legacy).with_context(|| format!("removing {}", legacy.display()))?;
+    }
+    if !g.quiet {
+        writeln!(
+            super::stdout(),
+            "wrote {} ({} runs in {} session(s), {} samples; machine class {})",
+            path.display(),
+            to_write.runs.len(),
+            sessions,
+            to_write.total_samples(),
+            class.id
+        )?;
+        if legacy_same_class {
+            writeln!(
+                super::stdout(),
+                "removed {}: the version 1 baseline of the same machine class, superseded by {}",
+                legacy.display(),
+                path.display()
+            )?;
+        }
+    }
+    Ok(())
 }

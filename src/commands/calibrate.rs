@@ -15,14 +15,17 @@ use super::common::{on_interrupt, select_scenarios, verbosity, GateArgs};
 use crate::baseline::{sample_set_from_runs, SampleSet};
 use crate::cli::Global;
 use crate::compare::stats::{mean_sd, median, t_quantile, variance_components};
-use crate::compare::{compare_sets, default_min_effect, Metric, Verdict};
+use crate::compare::{
+    compare_sets, default_min_effect, CompareOptions, Metric, ScenarioComparison, Verdict,
+};
 use crate::exit::{self, usage, Exit};
-use crate::run::{self, RunOptions, TerminalProgress};
+use crate::run::{self, RunOptions, RunSummary, TerminalProgress};
 use crate::scenario::{Mode, SamplerSettings, Scenario};
 use anyhow::Context;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -178,6 +181,73 @@ pub fn runs_for(sd: f64, effect: f64, alpha: f64) -> Option<usize> {
 }
 
 pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
+    let scenario = select_one(&args)?;
+    let dir = args.results.clone().unwrap_or_else(|| {
+        run::default_results_dir(Some(&format!(
+            "calibrate-{}-{}",
+            scenario.name,
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        )))
+    });
+    if let Some(p) = &args.python {
+        crate::python::probe(p, "--python")?;
+    }
+    let runner = Runner {
+        args: &args,
+        interrupt: Arc::new(AtomicBool::new(false)),
+        g,
+    };
+    let runs_now = args.baseline.is_none() && args.from.is_empty();
+    if runs_now || args.compare_sampler {
+        on_interrupt(&runner.interrupt)?;
+    }
+    let ControlFlow::Continue(Gathered { all, records }) =
+        gather(&runner, &scenario, &dir, runs_now)?
+    else {
+        return Ok(Exit::Interrupted);
+    };
+    if recommend_sampler(&runner, &scenario, &records, &dir)?.is_break() {
+        return Ok(Exit::Interrupted);
+    }
+    let Some(all) = all.filter(|s| s.runs.len() >= 4) else {
+        eprintln!(
+            "tachygate: {}: fewer than 4 usable runs; cannot calibrate",
+            scenario.name
+        );
+        return Ok(Exit::Failure);
+    };
+    let (a, b) = (half(&all, 0), half(&all, 1));
+    let opts = args.gate.options();
+    let cmp = compare_sets(&a, &b, &scenario.gate, &opts)?;
+    let alpha = 1.0 - opts.confidence;
+    let min_effect = opts
+        .min_effect
+        .or(scenario.gate.min_effect_pp.map(|p| p / 100.0))
+        .unwrap_or_else(|| default_min_effect(scenario.sampler.mode));
+    // The gate's worst-case per-test alpha: Holm over the tested family.
+    let family = cmp
+        .functions
+        .iter()
+        .filter(|f| f.p_adjusted < 1.0 || f.baseline.mean.max(f.candidate.mean) >= f.min_effect)
+        .count()
+        .max(1);
+    let power = Power {
+        per_side: a.runs.len().min(b.runs.len()),
+        per_test_alpha: alpha / family as f64,
+        family,
+        min_effect,
+    };
+    let rows = spread_rows(&all);
+    let detect = print_spread_table(&scenario, &all, (&a, &b), &rows, &power)?;
+    print_summary(&cmp, &opts, &detect, &power)?;
+    if all.session_count() >= 2 {
+        print_session_components(&all, &rows, power.per_test_alpha)?;
+    }
+    Ok(Exit::Pass)
+}
+
+/// The one scenario named on the command line.
+fn select_one(args: &Args) -> anyhow::Result<Scenario> {
     let scenario_paths: Vec<PathBuf> = args.scenarios.iter().cloned().collect();
     let selected = select_scenarios(
         &scenario_paths,
@@ -192,32 +262,45 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             selected.len()
         )));
     };
-    let dir = args.results.clone().unwrap_or_else(|| {
-        run::default_results_dir(Some(&format!(
-            "calibrate-{}-{}",
-            scenario.name,
-            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-        )))
-    });
-    if let Some(p) = &args.python {
-        crate::python::probe(p, "--python")?;
-    }
-    let interrupt = Arc::new(AtomicBool::new(false));
-    let runs_now = args.baseline.is_none() && args.from.is_empty();
-    if runs_now || args.compare_sampler {
-        on_interrupt(&interrupt)?;
-    }
-    let execute = |s: &Scenario, dir: PathBuf, repeats: u32| {
+    Ok(scenario.clone())
+}
+
+/// Makes runs of a scenario on behalf of `calibrate`, stopping on Ctrl-C.
+struct Runner<'a> {
+    args: &'a Args,
+    interrupt: Arc<AtomicBool>,
+    g: &'a Global,
+}
+
+impl Runner<'_> {
+    fn execute(&self, s: &Scenario, dir: PathBuf, repeats: u32) -> anyhow::Result<RunSummary> {
         let mut opts = RunOptions::new(dir);
-        opts.python = args.python.clone();
+        opts.python = self.args.python.clone();
         opts.repeats = Some(repeats);
-        opts.interrupt = Some(Arc::clone(&interrupt));
-        let progress = TerminalProgress::new(verbosity(g));
+        opts.interrupt = Some(Arc::clone(&self.interrupt));
+        let progress = TerminalProgress::new(verbosity(self.g));
         run::run_scenarios(std::slice::from_ref(s), &opts, &progress)
             .context("writing the results directory")
-    };
-    // Every attempt's record (healthy or not), for the sampler recommendation: a scenario whose
-    // runs all fail the error-rate check still gets told what to change.
+    }
+}
+
+struct Gathered {
+    /// The usable runs to calibrate on.
+    all: Option<SampleSet>,
+    /// Every attempt's record, healthy or not: a scenario whose runs all fail the error-rate
+    /// check still gets told what to change.
+    records: Vec<run::ScenarioRuns>,
+}
+
+/// The runs from `--baseline`, run now, or one session per `--from` directory. `Break`:
+/// interrupted.
+fn gather(
+    runner: &Runner,
+    scenario: &Scenario,
+    dir: &Path,
+    runs_now: bool,
+) -> anyhow::Result<ControlFlow<(), Gathered>> {
+    let args = runner.args;
     let mut records: Vec<run::ScenarioRuns> = Vec::new();
     let all = if let Some(path) = &args.baseline {
         let set = SampleSet::load(path)?;
@@ -231,9 +314,9 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         }
         Some(set)
     } else if runs_now {
-        let summary = execute(scenario, dir.clone(), args.runs)?;
+        let summary = runner.execute(scenario, dir.to_path_buf(), args.runs)?;
         if summary.interrupted {
-            return Ok(Exit::Interrupted);
+            return Ok(ControlFlow::Break(()));
         }
         let set = built_set(&summary.scenarios, scenario)?;
         records.extend(summary.scenarios);
@@ -258,43 +341,53 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         }
         merged
     };
-    if let Some(sr) = records.iter().find(|r| r.scenario == scenario.name) {
-        let sampler_used = sr
-            .records
-            .first()
-            .map(|(r, _)| r.sampler.clone())
-            .unwrap_or_else(|| scenario.sampler.clone());
-        let alt = if args.compare_sampler {
-            let mut other = scenario.clone();
-            other.sampler = alternative_sampler(&sampler_used);
-            let summary = execute(&other, dir.join("compare-sampler"), COMPARE_RUNS)?;
-            if summary.interrupted {
-                return Ok(Exit::Interrupted);
-            }
-            let err = summary.scenarios.first().and_then(median_error_rate);
-            Some((other.sampler, err))
-        } else {
-            None
-        };
-        writeln!(
-            super::stdout(),
-            "{}",
-            sampler_recommendation(
-                &sampler_used,
-                median_error_rate(sr),
-                alt.as_ref().map(|(s, e)| (s, *e)),
-                scenario.run.max_error_rate_pct,
-            )
-        )?;
-    }
-    let Some(all) = all.filter(|s| s.runs.len() >= 4) else {
-        eprintln!(
-            "tachygate: {}: fewer than 4 usable runs; cannot calibrate",
-            scenario.name
-        );
-        return Ok(Exit::Failure);
+    Ok(ControlFlow::Continue(Gathered { all, records }))
+}
+
+/// Prints which sampler setting to use (with `--compare-sampler`, after runs with the other
+/// setting). `Break`: interrupted.
+fn recommend_sampler(
+    runner: &Runner,
+    scenario: &Scenario,
+    records: &[run::ScenarioRuns],
+    dir: &Path,
+) -> anyhow::Result<ControlFlow<()>> {
+    let Some(sr) = records.iter().find(|r| r.scenario == scenario.name) else {
+        return Ok(ControlFlow::Continue(()));
     };
-    let half = |parity: usize| SampleSet {
+    let sampler_used = sr
+        .records
+        .first()
+        .map(|(r, _)| r.sampler.clone())
+        .unwrap_or_else(|| scenario.sampler.clone());
+    let alt = if runner.args.compare_sampler {
+        let mut other = scenario.clone();
+        other.sampler = alternative_sampler(&sampler_used);
+        let summary = runner.execute(&other, dir.join("compare-sampler"), COMPARE_RUNS)?;
+        if summary.interrupted {
+            return Ok(ControlFlow::Break(()));
+        }
+        let err = summary.scenarios.first().and_then(median_error_rate);
+        Some((other.sampler, err))
+    } else {
+        None
+    };
+    writeln!(
+        super::stdout(),
+        "{}",
+        sampler_recommendation(
+            &sampler_used,
+            median_error_rate(sr),
+            alt.as_ref().map(|(s, e)| (s, *e)),
+            scenario.run.max_error_rate_pct,
+        )
+    )?;
+    Ok(ControlFlow::Continue(()))
+}
+
+/// The even (`parity` 0) or odd runs of `all`, as one session.
+fn half(all: &SampleSet, parity: usize) -> SampleSet {
+    SampleSet {
         runs: all
             .runs
             .iter()
@@ -310,25 +403,21 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         sessions: Vec::new(),
         run_sessions: Vec::new(),
         ..all.clone()
-    };
-    let (a, b) = (half(0), half(1));
-    let opts = args.gate.options();
-    let cmp = compare_sets(&a, &b, &scenario.gate, &opts)?;
-    let alpha = 1.0 - opts.confidence;
-    let min_effect = opts
-        .min_effect
-        .or(scenario.gate.min_effect_pp.map(|p| p / 100.0))
-        .unwrap_or_else(|| default_min_effect(scenario.sampler.mode));
-    // The gate's worst-case per-test alpha: Holm over the tested family.
-    let family = cmp
-        .functions
-        .iter()
-        .filter(|f| f.p_adjusted < 1.0 || f.baseline.mean.max(f.candidate.mean) >= f.min_effect)
-        .count()
-        .max(1);
-    let per_test_alpha = alpha / family as f64;
-    let per_side = a.runs.len().min(b.runs.len());
+    }
+}
 
+/// What the A/A comparison's settings can detect.
+struct Power {
+    per_side: usize,
+    /// After Holm over `family` tests.
+    per_test_alpha: f64,
+    family: usize,
+    min_effect: f64,
+}
+
+/// Per function listed: name, mean self share, run-to-run sd, and sd over the binomial sd
+/// the sample count alone would give; largest share first.
+fn spread_rows(all: &SampleSet) -> Vec<(String, f64, f64, f64)> {
     // Per-function run-to-run spread of the self share over all runs.
     let mut shares: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for (r, run) in all.runs.iter().enumerate() {
@@ -342,7 +431,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             }
         }
     }
-    let samples_per_run = all.total_samples() as f64 / all.runs.len() as f64;
+    let samples_per_run = samples_per_run(all);
     let mut rows: Vec<(String, f64, f64, f64)> = shares
         .into_iter()
         .map(|(name, v)| {
@@ -353,7 +442,21 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         .filter(|r| r.1 >= LIST_MIN_SHARE)
         .collect();
     rows.sort_by(|x, y| y.1.total_cmp(&x.1));
+    rows
+}
 
+fn samples_per_run(all: &SampleSet) -> f64 {
+    all.total_samples() as f64 / all.runs.len() as f64
+}
+
+/// The header and the per-function table; returns each listed function's detectable shift.
+fn print_spread_table(
+    scenario: &Scenario,
+    all: &SampleSet,
+    (a, b): (&SampleSet, &SampleSet),
+    rows: &[(String, f64, f64, f64)],
+    power: &Power,
+) -> anyhow::Result<Vec<f64>> {
     writeln!(
         super::stdout(),
         "calibrate {}: {} runs ({} vs {} interleaved), {:.0} samples/run, {} {} Hz",
@@ -361,7 +464,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         all.runs.len(),
         a.runs.len(),
         b.runs.len(),
-        samples_per_run,
+        samples_per_run(all),
         all.sampler.mode,
         all.sampler.rate_hz
     )?;
@@ -376,10 +479,10 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         "runs/side"
     )?;
     let mut detect = Vec::new();
-    for (name, m, sd, ratio) in &rows {
-        let d = detectable_shift(*sd, per_side, per_test_alpha);
+    for (name, m, sd, ratio) in rows {
+        let d = detectable_shift(*sd, power.per_side, power.per_test_alpha);
         detect.push(d);
-        let need = runs_for(*sd, min_effect, per_test_alpha)
+        let need = runs_for(*sd, power.min_effect, power.per_test_alpha)
             .map_or_else(|| ">1000".to_string(), |n| n.to_string());
         writeln!(
             super::stdout(),
@@ -392,6 +495,16 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             need
         )?;
     }
+    Ok(detect)
+}
+
+/// Noise floor, detectable shift, min_effect, false alarms and the comparison's warnings.
+fn print_summary(
+    cmp: &ScenarioComparison,
+    opts: &CompareOptions,
+    detect: &[f64],
+    power: &Power,
+) -> anyhow::Result<()> {
     let half_widths: Vec<f64> = cmp
         .functions
         .iter()
@@ -410,22 +523,22 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
             "noise floor: median {:.0}% interval half-width {:.2} pp with {} runs per side (functions >= 1%)",
             opts.confidence * 100.0,
             hw * 100.0,
-            per_side
+            power.per_side
         )?;
     }
-    if let Some(d) = median(&detect) {
+    if let Some(d) = median(detect) {
         writeln!(super::stdout(),
             "smallest shift detected with ~{:.0}% power at {} runs/side: median {:.2} pp over listed functions (per-test alpha {:.4} after Holm over {} tests)",
             POWER * 100.0,
-            per_side,
+            power.per_side,
             d * 100.0,
-            per_test_alpha,
-            family
+            power.per_test_alpha,
+            power.family
         )?;
     }
     writeln!(super::stdout(),
         "min_effect {:.2} pp: the 'runs/side' column is what each function needs to detect it with ~{:.0}% power",
-        min_effect * 100.0,
+        power.min_effect * 100.0,
         POWER * 100.0
     )?;
     if alarms.is_empty() {
@@ -441,10 +554,7 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
     for w in &cmp.warnings {
         writeln!(super::stdout(), "warning: {w}")?;
     }
-    if all.session_count() >= 2 {
-        print_session_components(&all, &rows, per_test_alpha)?;
-    }
-    Ok(Exit::Pass)
+    Ok(())
 }
 
 /// The usable runs of `scenario` among `runs`, with exclusions reported on stderr.

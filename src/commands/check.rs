@@ -21,7 +21,7 @@ use crate::compare::error_comparison;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
 use crate::exit::{self, usage, Exit};
 use crate::report::build_report;
-use crate::run::{self, MachineClass, RunOptions, TerminalProgress};
+use crate::run::{self, MachineClass, RunOptions, ScenarioRuns, TerminalProgress};
 use crate::scenario::{Scenario, Shard};
 use anyhow::Context;
 use std::collections::BTreeMap;
@@ -89,169 +89,29 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         return paired_check(args, g);
     }
     let (label, formats, out) = args.report.resolve("check")?;
-    let shard = args.shard;
-    // Defaults are the project's, not the current directory's: `check` from docs/ must run
-    // the same scenarios against the same baselines as from the root.
-    let root = crate::scenario::project_root();
-    let paths = match (&args.paths[..], &root) {
-        ([], Some(r)) => vec![r.join(crate::scenario::DEFAULT_DIR)],
-        _ => args.paths.clone(),
-    };
-    let baselines = args.baselines.clone().unwrap_or_else(|| {
-        root.as_deref()
-            .map_or_else(|| PathBuf::from("baselines"), |r| r.join("baselines"))
-    });
-    let scenarios = select_scenarios(&paths, &args.names, &args.tags, shard)?;
-    if scenarios.is_empty() {
-        return Err(usage("no scenarios selected".into()));
-    }
+    let (scenarios, baselines) = select(&args)?;
     let opts = args.gate.options();
-    let mut outcomes: Vec<Outcome> = Vec::new();
-    let mut baseline = Side::default();
-    let mut to_run = Vec::new();
-    // Every selected scenario's baselines, of any machine class; which one is compared is
-    // decided by the candidate's class.
-    let mut available: BTreeMap<String, Vec<(PathBuf, SampleSet)>> = BTreeMap::new();
-    let mut predictor = ClassPredictor::new(args.from.is_empty(), args.python.clone());
-    for s in &scenarios {
-        let found = scenario_baselines(&baselines, &s.name)?;
-        if found.is_empty() {
-            let msg = format!(
-                "no baseline for scenario {} (in {}); create it with: {}",
-                s.name,
-                baselines.display(),
-                record_command(&s.name, &baselines)
-            );
-            if args.require_baselines {
-                outcomes.push(Outcome {
-                    comparison: error_comparison(
-                        &s.name,
-                        opts.confidence,
-                        None,
-                        None,
-                        vec![msg],
-                        Vec::new(),
-                    ),
-                    kind: OutcomeKind::Refused,
-                });
-            } else {
-                outcomes.push(Outcome {
-                    comparison: sides::missing_baseline_comparison(
-                        &s.name,
-                        opts.confidence,
-                        &baselines,
-                        &record_command(&s.name, &baselines),
-                    ),
-                    kind: OutcomeKind::NoBaseline,
-                });
-            }
-            continue;
-        }
-        // Known before running: do not spend runs on a scenario that has nothing to be
-        // compared with on this machine.
-        if let Some(class) = predictor.class(s) {
-            if for_class(&found, &class.id).is_none() {
-                outcomes.push(no_baseline_outcome(
-                    &args,
-                    &baselines,
-                    &s.name,
-                    &class,
-                    &found,
-                    None,
-                    opts.confidence,
-                ));
-                continue;
-            }
-        }
-        available.insert(s.name.clone(), found);
-        to_run.push(s.clone());
-    }
+    let Plan {
+        mut outcomes,
+        available,
+        to_run,
+    } = plan(&args, &scenarios, &baselines, opts.confidence)?;
 
     let mut interrupted = false;
-    let mut candidate = Side::default();
     if !to_run.is_empty() {
-        let all_runs = if args.from.is_empty() {
-            if let Some(p) = &args.python {
-                crate::python::probe(p, "--python")?;
-            }
-            let dir = args.results.clone().unwrap_or_else(|| {
-                run::default_results_dir(Some(&format!(
-                    "{label}-{}",
-                    chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
-                )))
-            });
-            let interrupt = interrupt_flag()?;
-            let mut ropts = RunOptions::new(dir);
-            ropts.label = Some(label.clone());
-            ropts.python = args.python.clone();
-            ropts.repeats = args.repeats;
-            ropts.shard = shard;
-            ropts.interrupt = Some(interrupt);
-            let progress = TerminalProgress::new(verbosity(g));
-            let summary = run::run_scenarios(&to_run, &ropts, &progress)
-                .context("writing the results directory")?;
-            interrupted = summary.interrupted;
-            summary.scenarios
-        } else {
-            run::load_results(&args.from)?
-        };
+        let (all_runs, stopped) = run_candidates(&args, &label, &to_run, g)?;
+        interrupted = stopped;
         let defs = sides::definitions(&to_run);
-        for runs in &all_runs {
-            let Some(def) = defs.get(&runs.scenario) else {
-                continue;
-            };
-            let source = format!("{label} ({})", runs.scenario);
-            let built = sample_set_from_runs(runs, Some(def), true, &source)?;
-            if !built.excluded.is_empty() {
-                candidate
-                    .excluded
-                    .insert(runs.scenario.clone(), built.excluded.clone());
-            }
-            if let Some(set) = built.set {
-                candidate.sets.insert(runs.scenario.clone(), set);
-            }
-        }
-        // The baseline compared is the one of the candidate's own machine class (its runs
-        // say which), never another class's.
-        for s in &to_run {
-            let found = &available[&s.name];
-            match candidate.sets.get(&s.name).map(SampleSet::class) {
-                Some(class) => match for_class(found, &class.id) {
-                    Some((_, set)) => {
-                        baseline.sets.insert(s.name.clone(), set.clone());
-                    }
-                    None => {
-                        let cand = candidate.sets.remove(&s.name);
-                        candidate.excluded.remove(&s.name);
-                        outcomes.push(no_baseline_outcome(
-                            &args,
-                            &baselines,
-                            &s.name,
-                            &class,
-                            found,
-                            cand.as_ref(),
-                            opts.confidence,
-                        ));
-                    }
-                },
-                // No usable candidate run: the entry can only be an error (runs failed), so
-                // any baseline serves to report it and none can produce a verdict.
-                None => {
-                    baseline.sets.insert(s.name.clone(), found[0].1.clone());
-                }
-            }
-        }
-        // A scenario with a baseline but no runs at all (interrupted, or missing from --from).
-        for s in &to_run {
-            if baseline.sets.contains_key(&s.name)
-                && !candidate.sets.contains_key(&s.name)
-                && !candidate.excluded.contains_key(&s.name)
-            {
-                candidate
-                    .excluded
-                    .insert(s.name.clone(), vec!["no runs recorded".into()]);
-            }
-        }
+        let mut candidate = candidate_side(&all_runs, &defs, &label)?;
+        let baseline = pair_baselines(
+            &args,
+            &baselines,
+            &to_run,
+            &available,
+            &mut candidate,
+            &mut outcomes,
+            opts.confidence,
+        );
         let compared = sides::compare_sides(&baseline, &candidate, &defs, &opts);
         for mut o in compared.outcomes {
             o.comparison.reproduce = Some(format!(
@@ -276,6 +136,218 @@ pub fn run(args: Args, g: &Global) -> anyhow::Result<Exit> {
         return Ok(Exit::Interrupted);
     }
     Ok(code)
+}
+
+/// The selected scenarios and the baselines directory.
+fn select(args: &Args) -> anyhow::Result<(Vec<Scenario>, PathBuf)> {
+    // Defaults are the project's, not the current directory's: `check` from docs/ must run
+    // the same scenarios against the same baselines as from the root.
+    let root = crate::scenario::project_root();
+    let paths = match (&args.paths[..], &root) {
+        ([], Some(r)) => vec![r.join(crate::scenario::DEFAULT_DIR)],
+        _ => args.paths.clone(),
+    };
+    let baselines = args.baselines.clone().unwrap_or_else(|| {
+        root.as_deref()
+            .map_or_else(|| PathBuf::from("baselines"), |r| r.join("baselines"))
+    });
+    let scenarios = select_scenarios(&paths, &args.names, &args.tags, args.shard)?;
+    if scenarios.is_empty() {
+        return Err(usage("no scenarios selected".into()));
+    }
+    Ok((scenarios, baselines))
+}
+
+/// What to do with each selected scenario before anything runs.
+struct Plan {
+    /// Scenarios already settled: no baseline at all, or none for this machine's class.
+    outcomes: Vec<Outcome>,
+    /// Every scenario to run's baselines, of any machine class; which one is compared is
+    /// decided by the candidate's class.
+    available: BTreeMap<String, Vec<(PathBuf, SampleSet)>>,
+    to_run: Vec<Scenario>,
+}
+
+/// Loads each scenario's baselines and settles those that have nothing to be compared with.
+fn plan(
+    args: &Args,
+    scenarios: &[Scenario],
+    baselines: &Path,
+    confidence: f64,
+) -> anyhow::Result<Plan> {
+    let mut plan = Plan {
+        outcomes: Vec::new(),
+        available: BTreeMap::new(),
+        to_run: Vec::new(),
+    };
+    let mut predictor = ClassPredictor::new(args.from.is_empty(), args.python.clone());
+    for s in scenarios {
+        let found = scenario_baselines(baselines, &s.name)?;
+        if found.is_empty() {
+            plan.outcomes.push(missing_baseline_outcome(
+                args, baselines, &s.name, confidence,
+            ));
+            continue;
+        }
+        // Known before running: do not spend runs on a scenario that has nothing to be
+        // compared with on this machine.
+        if let Some(class) = predictor.class(s) {
+            if for_class(&found, &class.id).is_none() {
+                plan.outcomes.push(no_baseline_outcome(
+                    args, baselines, &s.name, &class, &found, None, confidence,
+                ));
+                continue;
+            }
+        }
+        plan.available.insert(s.name.clone(), found);
+        plan.to_run.push(s.clone());
+    }
+    Ok(plan)
+}
+
+/// The outcome for a scenario without any baseline: skipped (exit 0), or with
+/// `--require-baselines` an error (exit 2).
+fn missing_baseline_outcome(
+    args: &Args,
+    baselines: &Path,
+    scenario: &str,
+    confidence: f64,
+) -> Outcome {
+    if args.require_baselines {
+        let msg = format!(
+            "no baseline for scenario {} (in {}); create it with: {}",
+            scenario,
+            baselines.display(),
+            record_command(scenario, baselines)
+        );
+        Outcome {
+            comparison: error_comparison(scenario, confidence, None, None, vec![msg], Vec::new()),
+            kind: OutcomeKind::Refused,
+        }
+    } else {
+        Outcome {
+            comparison: sides::missing_baseline_comparison(
+                scenario,
+                confidence,
+                baselines,
+                &record_command(scenario, baselines),
+            ),
+            kind: OutcomeKind::NoBaseline,
+        }
+    }
+}
+
+/// The candidate's runs: measured now, or read from `--from` results directories. The flag
+/// says the run was interrupted.
+fn run_candidates(
+    args: &Args,
+    label: &str,
+    to_run: &[Scenario],
+    g: &Global,
+) -> anyhow::Result<(Vec<ScenarioRuns>, bool)> {
+    if !args.from.is_empty() {
+        return Ok((run::load_results(&args.from)?, false));
+    }
+    if let Some(p) = &args.python {
+        crate::python::probe(p, "--python")?;
+    }
+    let dir = args.results.clone().unwrap_or_else(|| {
+        run::default_results_dir(Some(&format!(
+            "{label}-{}",
+            chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+        )))
+    });
+    let interrupt = interrupt_flag()?;
+    let mut ropts = RunOptions::new(dir);
+    ropts.label = Some(label.to_string());
+    ropts.python = args.python.clone();
+    ropts.repeats = args.repeats;
+    ropts.shard = args.shard;
+    ropts.interrupt = Some(interrupt);
+    let progress = TerminalProgress::new(verbosity(g));
+    let summary =
+        run::run_scenarios(to_run, &ropts, &progress).context("writing the results directory")?;
+    Ok((summary.scenarios, summary.interrupted))
+}
+
+/// The candidate side: one sample set per scenario with usable runs, and why runs were left out.
+fn candidate_side(
+    all_runs: &[ScenarioRuns],
+    defs: &BTreeMap<String, Scenario>,
+    label: &str,
+) -> anyhow::Result<Side> {
+    let mut candidate = Side::default();
+    for runs in all_runs {
+        let Some(def) = defs.get(&runs.scenario) else {
+            continue;
+        };
+        let source = format!("{label} ({})", runs.scenario);
+        let built = sample_set_from_runs(runs, Some(def), true, &source)?;
+        if !built.excluded.is_empty() {
+            candidate
+                .excluded
+                .insert(runs.scenario.clone(), built.excluded.clone());
+        }
+        if let Some(set) = built.set {
+            candidate.sets.insert(runs.scenario.clone(), set);
+        }
+    }
+    Ok(candidate)
+}
+
+/// The baseline side: per scenario, the baseline of the candidate's own machine class (its
+/// runs say which), never another class's. A scenario without one leaves the candidate side
+/// and gets its outcome here.
+fn pair_baselines(
+    args: &Args,
+    baselines: &Path,
+    to_run: &[Scenario],
+    available: &BTreeMap<String, Vec<(PathBuf, SampleSet)>>,
+    candidate: &mut Side,
+    outcomes: &mut Vec<Outcome>,
+    confidence: f64,
+) -> Side {
+    let mut baseline = Side::default();
+    for s in to_run {
+        let found = &available[&s.name];
+        match candidate.sets.get(&s.name).map(SampleSet::class) {
+            Some(class) => match for_class(found, &class.id) {
+                Some((_, set)) => {
+                    baseline.sets.insert(s.name.clone(), set.clone());
+                }
+                None => {
+                    let cand = candidate.sets.remove(&s.name);
+                    candidate.excluded.remove(&s.name);
+                    outcomes.push(no_baseline_outcome(
+                        args,
+                        baselines,
+                        &s.name,
+                        &class,
+                        found,
+                        cand.as_ref(),
+                        confidence,
+                    ));
+                }
+            },
+            // No usable candidate run: the entry can only be an error (runs failed), so
+            // any baseline serves to report it and none can produce a verdict.
+            None => {
+                baseline.sets.insert(s.name.clone(), found[0].1.clone());
+            }
+        }
+    }
+    // A scenario with a baseline but no runs at all (interrupted, or missing from --from).
+    for s in to_run {
+        if baseline.sets.contains_key(&s.name)
+            && !candidate.sets.contains_key(&s.name)
+            && !candidate.excluded.contains_key(&s.name)
+        {
+            candidate
+                .excluded
+                .insert(s.name.clone(), vec!["no runs recorded".into()]);
+        }
+    }
+    baseline
 }
 
 /// `tachygate check --base REV [--head REV]`: the paired gate.

@@ -87,22 +87,7 @@ pub fn compare_revisions(
     if let Some(p) = &req.python {
         crate::python::probe(p, "--python")?;
     }
-    // Relative scenario paths, as seen from the repository root.
-    let rel_paths: Vec<PathBuf> = if req.paths.is_empty() {
-        let here = std::path::absolute(scenario::default_dir())
-            .unwrap_or_else(|_| cwd.join(scenario::DEFAULT_DIR));
-        vec![repo_relative(&repo, &here)?]
-    } else {
-        let from = if req.paths_from_repo_root {
-            &repo
-        } else {
-            &cwd
-        };
-        req.paths
-            .iter()
-            .map(|p| repo_relative(&repo, &from.join(p)))
-            .collect::<anyhow::Result<_>>()?
-    };
+    let rel_paths = scenario_paths(req, &repo, &cwd)?;
 
     let interrupt = interrupt_flag()?;
     let mut trees = Worktrees::new(&repo)?;
@@ -128,24 +113,7 @@ pub fn compare_revisions(
     };
     let base = load("base", git::short(&base_commit).to_string(), base_root)?;
     let head = load("head", head_describe, head_root)?;
-    let common: Vec<String> = head
-        .scenarios
-        .keys()
-        .filter(|k| base.scenarios.contains_key(*k))
-        .cloned()
-        .collect();
-    for (side, other) in [(&base, &head), (&head, &base)] {
-        for n in side
-            .scenarios
-            .keys()
-            .filter(|k| !other.scenarios.contains_key(*k))
-        {
-            eprintln!(
-                "tachygate: {n}: only in {} ({}), skipped",
-                side.name, side.describe
-            );
-        }
-    }
+    let common = common_scenarios(&base, &head);
     if common.is_empty() {
         return Ok(Paired::NothingInCommon);
     }
@@ -163,24 +131,84 @@ pub fn compare_revisions(
     let side_base = build_side(&runs[0], &base, false)?;
     let side_head = build_side(&runs[1], &head, true)?;
     // Checked while the worktrees still exist: file names are compared canonically.
+    let refused = refused_scenarios(&common, &runs, [&base, &head], &repo);
+    drop(trees);
+
+    let compared = sides::compare_sides(&side_base, &side_head, &head.scenarios, opts);
+    let outcomes = apply_refusals(compared.outcomes, &refused, [&side_base, &side_head], opts);
+    Ok(Paired::Compared(outcomes))
+}
+
+/// Scenario paths relative to the repository root, so each checkout resolves its own copy.
+fn scenario_paths(req: &Request, repo: &Path, cwd: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if req.paths.is_empty() {
+        let here = std::path::absolute(scenario::default_dir())
+            .unwrap_or_else(|_| cwd.join(scenario::DEFAULT_DIR));
+        Ok(vec![repo_relative(repo, &here)?])
+    } else {
+        let from = if req.paths_from_repo_root { repo } else { cwd };
+        req.paths
+            .iter()
+            .map(|p| repo_relative(repo, &from.join(p)))
+            .collect()
+    }
+}
+
+/// Names defined on both sides, sorted; a scenario on one side only is reported
+/// on stderr and skipped.
+fn common_scenarios(base: &Checkout, head: &Checkout) -> Vec<String> {
+    let common: Vec<String> = head
+        .scenarios
+        .keys()
+        .filter(|k| base.scenarios.contains_key(*k))
+        .cloned()
+        .collect();
+    for (side, other) in [(base, head), (head, base)] {
+        for n in side
+            .scenarios
+            .keys()
+            .filter(|k| !other.scenarios.contains_key(*k))
+        {
+            eprintln!(
+                "tachygate: {n}: only in {} ({}), skipped",
+                side.name, side.describe
+            );
+        }
+    }
+    common
+}
+
+/// Per scenario, why its two sides cannot be compared: they did not profile their own code.
+fn refused_scenarios(
+    common: &[String],
+    runs: &[BTreeMap<String, Vec<ScenarioRuns>>; 2],
+    [base, head]: [&Checkout; 2],
+    repo: &Path,
+) -> BTreeMap<String, String> {
     let mut refused: BTreeMap<String, String> = BTreeMap::new();
-    for name in &common {
+    for name in common {
         let files = |k: usize, side: &Checkout| {
             project_files(
                 runs[k].get(name).map(Vec::as_slice).unwrap_or(&[]),
                 &side.scenarios[name].workload.cwd,
             )
         };
-        let (fa, fb) = (files(0, &base), files(1, &head));
-        if let Some(why) = same_files_problem([(&base, &fa), (&head, &fb)], &repo) {
+        let (fa, fb) = (files(0, base), files(1, head));
+        if let Some(why) = same_files_problem([(base, &fa), (head, &fb)], repo) {
             refused.insert(name.clone(), why);
         }
     }
-    drop(trees);
+    refused
+}
 
-    let compared = sides::compare_sides(&side_base, &side_head, &head.scenarios, opts);
-    let outcomes = compared
-        .outcomes
+/// Replaces the comparison of each refused scenario with an error carrying the reason.
+fn apply_refusals(
+    outcomes: Vec<Outcome>,
+    refused: &BTreeMap<String, String>,
+    [side_base, side_head]: [&Side; 2],
+    opts: &CompareOptions,
+) -> Vec<Outcome> {
+    outcomes
         .into_iter()
         .map(|o| match refused.get(&o.comparison.scenario) {
             Some(why) => Outcome {
@@ -196,8 +224,7 @@ pub fn compare_revisions(
             },
             None => o,
         })
-        .collect();
-    Ok(Paired::Compared(outcomes))
+        .collect()
 }
 
 /// Per side, per scenario: one results directory per repeat.

@@ -324,9 +324,26 @@ fn app_functions() -> Vec<FunctionId> {
 pub fn sample_report() -> ComparisonReport {
     let mut rng = Rng(0x7AC4_7AC4);
     let functions = app_functions();
+    // Order matters: both scenarios draw from the same generator.
+    let s1 = checkout_flow(&mut rng, &functions);
+    let s2 = render_catalog(&mut rng, &functions);
+    let s3 = import_time();
 
-    // checkout_flow: pricing got slower, serialization faster.
-    let stacks = app_stacks(&mut rng, 4000, &[(15, 14), (26, 6), (31, 4)]);
+    ComparisonReport {
+        schema_version: REPORT_SCHEMA_VERSION,
+        tachygate_version: "0.1.0".into(),
+        label: "PR #1234: faster order serialization".into(),
+        created: date(14, 20),
+        status: OverallStatus::Error,
+        scenarios: vec![s1, s2, s3],
+        source_url_template: Some("https://github.com/example/shop/blob/{commit}/{file}".into()),
+    }
+}
+
+/// `checkout_flow` fails: pricing got slower, serialization faster, a budget breach and a
+/// function that only exists in the candidate.
+fn checkout_flow(rng: &mut Rng, functions: &[FunctionId]) -> ScenarioComparison {
+    let stacks = app_stacks(rng, 4000, &[(15, 14), (26, 6), (31, 4)]);
     let shift1 = |i: usize, m: Metric| match (i, m) {
         (15, Metric::Cumulative) => 0.45,
         (15, Metric::SelfShare) => 0.3,
@@ -337,7 +354,7 @@ pub fn sample_report() -> ComparisonReport {
         _ => 0.0,
     };
     let budgets1: HashMap<usize, f64> = [(15usize, 0.12f64), (13, 0.60)].into_iter().collect();
-    let mut fns1 = comparisons(&mut rng, &functions, &stacks, 10, &shift1, &budgets1);
+    let mut fns1 = comparisons(rng, functions, &stacks, 10, &shift1, &budgets1);
     // One function that only exists in the candidate.
     if let Some(f) = fns1.iter_mut().find(|f| f.function.name == "to_camel_case") {
         f.baseline = ShareSummary {
@@ -353,7 +370,7 @@ pub fn sample_report() -> ComparisonReport {
             Verdict::Unchanged
         };
     }
-    let s1 = ScenarioComparison {
+    ScenarioComparison {
         scenario: "checkout_flow".into(),
         status: status_of(&fns1),
         baseline: Some(side("baselines/checkout_flow.json", 10, 48_210, "9f1c2e7", (9, 12))),
@@ -366,21 +383,23 @@ pub fn sample_report() -> ComparisonReport {
         confidence: 0.95,
         functions: fns1,
         flame: Some(FlameData {
-            functions: functions.clone(),
+            functions: functions.to_vec(),
             stacks,
         }),
         reproduce: Some("tachygate run --scenario checkout_flow --runs 10 --out reports/results".into()),
-    };
+    }
+}
 
-    // render_catalog: nothing gated moved enough; one inconclusive.
-    let stacks2 = app_stacks(&mut rng, 3000, &[(21, 2)]);
+/// `render_catalog` passes: nothing gated moved enough; one function is inconclusive.
+fn render_catalog(rng: &mut Rng, functions: &[FunctionId]) -> ScenarioComparison {
+    let stacks2 = app_stacks(rng, 3000, &[(21, 2)]);
     let shift2 = |i: usize, m: Metric| match (i, m) {
         (21, Metric::Cumulative) => 0.055,
         (25, _) => -0.05,
         (18, Metric::Cumulative) => -0.6,
         _ => 0.0,
     };
-    let mut fns2 = comparisons(&mut rng, &functions, &stacks2, 8, &shift2, &HashMap::new());
+    let mut fns2 = comparisons(rng, functions, &stacks2, 8, &shift2, &HashMap::new());
     // An interval straddling the noise band: neither a regression nor ruled out.
     if let Some(f) = fns2
         .iter_mut()
@@ -393,7 +412,7 @@ pub fn sample_report() -> ComparisonReport {
         f.verdict = Verdict::Inconclusive;
         f.runs_needed = Some(24);
     }
-    let s2 = ScenarioComparison {
+    ScenarioComparison {
         scenario: "render_catalog".into(),
         status: status_of(&fns2),
         baseline: Some(side(
@@ -415,15 +434,18 @@ pub fn sample_report() -> ComparisonReport {
         confidence: 0.95,
         functions: fns2,
         flame: Some(FlameData {
-            functions: functions.clone(),
+            functions: functions.to_vec(),
             stacks: stacks2,
         }),
         reproduce: Some(
             "tachygate run --scenario render_catalog --runs 8 --out reports/results".into(),
         ),
-    };
+    }
+}
 
-    let s3 = ScenarioComparison {
+/// `import_time` errored: no candidate run succeeded.
+fn import_time() -> ScenarioComparison {
+    ScenarioComparison {
         scenario: "import_time".into(),
         status: ScenarioStatus::Error,
         baseline: Some(side("baselines/import_time.json", 10, 12_400, "9f1c2e7", (9, 30))),
@@ -438,16 +460,6 @@ pub fn sample_report() -> ComparisonReport {
         functions: vec![],
         flame: None,
         reproduce: Some("tachygate run --scenario import_time --runs 10 --out reports/results".into()),
-    };
-
-    ComparisonReport {
-        schema_version: REPORT_SCHEMA_VERSION,
-        tachygate_version: "0.1.0".into(),
-        label: "PR #1234: faster order serialization".into(),
-        created: date(14, 20),
-        status: OverallStatus::Error,
-        scenarios: vec![s1, s2, s3],
-        source_url_template: Some("https://github.com/example/shop/blob/{commit}/{file}".into()),
     }
 }
 
