@@ -6,7 +6,22 @@
 //! `--baselines DIR`, scenario paths as positional PATHS plus `--scenarios PATH`. Older
 //! spellings (`--out`, `--path`, `--dir`) stay as hidden aliases so scripts keep working.
 
-use crate::commands;
+// One module per line: each names the command's own file, not `commands/mod.rs` (which
+// dispatches on `Command` and so imports this file).
+use crate::commands::ab;
+use crate::commands::baseline;
+use crate::commands::calibrate;
+use crate::commands::check;
+use crate::commands::compare;
+use crate::commands::doctor;
+use crate::commands::init;
+use crate::commands::inspect;
+use crate::commands::list;
+use crate::commands::report;
+use crate::commands::run;
+use std::path::PathBuf;
+// Defined with the commands that read it, so no command file imports this one back.
+pub use crate::commands::common::Global;
 use clap::{Parser, Subcommand};
 
 /// `--version`: the crate version and the git commit it was built from (`build.rs`; "unknown"
@@ -32,50 +47,35 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand accepts.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Global {
-    /// Print only errors and the final verdict.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-    /// Print more detail (commands launched, per-run health).
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
-    /// Set from `--json` of `check`, `compare` and `ab` by [`Cli::normalized`]: stdout then
-    /// carries the report JSON and nothing else.
-    #[arg(skip)]
-    pub json: bool,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Decode a binary profile: collapsed stacks, top functions, metadata or a speedscope file.
-    Inspect(commands::inspect::Args),
+    Inspect(inspect::Args),
     /// List scenarios with their resolved settings.
-    List(commands::list::Args),
+    List(list::Args),
     /// Check that this machine can profile: interpreter, permissions, zstd, disk.
-    Doctor(commands::doctor::Args),
+    Doctor(doctor::Args),
     /// Run scenarios under the profiler and keep their profiles and run records.
-    Run(commands::run::Args),
+    Run(run::Args),
     /// Manage baselines in baselines/.
-    Baseline(commands::baseline::Args),
+    Baseline(baseline::Args),
     /// Compare two recorded sides (baselines or results directories).
-    Compare(commands::compare::Args),
+    Compare(compare::Args),
     /// Run scenarios, compare against baselines/ (or, with --base REV, against REV run now,
     /// interleaved), write reports; the CI gate.
-    Check(commands::check::Args),
+    Check(check::Args),
     /// Compare two git revisions with interleaved runs (A, B, A, B, ...).
-    Ab(commands::ab::Args),
+    Ab(ab::Args),
     /// Measure this machine's noise floor for a scenario with A/A runs.
-    Calibrate(commands::calibrate::Args),
+    Calibrate(calibrate::Args),
     /// Re-render reports from saved comparison data.
-    Report(commands::report::Args),
+    Report(report::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
-    Completions(commands::completions::CompletionsArgs),
+    Completions(CompletionsArgs),
     /// Print the man page, or write one page per subcommand into a directory.
-    Man(commands::completions::ManArgs),
+    Man(ManArgs),
     /// Set a Python project up: a starter scenario and a GitHub Actions workflow.
-    Init(commands::init::Args),
+    Init(init::Args),
 }
 
 impl Cli {
@@ -95,4 +95,27 @@ impl Cli {
         }
         self
     }
+}
+
+// `tachygate completions SHELL` and `tachygate man [DIR]` (run by `commands::completions`).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Install, e.g.:\n  \
+bash: tachygate completions bash > ~/.local/share/bash-completion/completions/tachygate\n  \
+zsh:  tachygate completions zsh > ~/.zfunc/_tachygate  (with `fpath+=~/.zfunc` before compinit)\n  \
+fish: tachygate completions fish > ~/.config/fish/completions/tachygate.fish")]
+pub struct CompletionsArgs {
+    /// The shell to generate for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "E.g. `tachygate man | man -l -`, or `tachygate man ~/.local/share/man/man1`."
+)]
+pub struct ManArgs {
+    /// Write tachygate.1 and one page per subcommand (tachygate-check.1, ...) into DIR
+    /// (created if missing) instead of printing tachygate.1 to stdout.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }

@@ -1,9 +1,9 @@
 //! `tachygate ab BASE_REV [HEAD_REV]`: compare two git revisions on this machine, now, with
 //! interleaved runs (see [`super::paired`], which `check --base` shares).
 
+use super::common::Global;
 use super::common::{GateArgs, ReportArgs};
 use super::paired::{self, Paired, Request};
-use crate::cli::Global;
 use crate::exit::{self, usage, Exit};
 use std::path::PathBuf;
 

@@ -4,9 +4,9 @@
 //! `--append` adds the runs to the existing baseline of the same class as a new recording
 //! session instead of replacing it (sessions feed the between-session variance).
 
+use super::common::Global;
 use super::common::{interrupt_flag, select_scenarios, verbosity};
 use crate::baseline::{baseline_path, legacy_baseline_path, sample_set_from_runs, SampleSet};
-use crate::cli::Global;
 use crate::exit::{self, usage, Exit};
 use crate::run::{self, RunOptions, ScenarioRuns, TerminalProgress};
 use crate::scenario::Scenario;

@@ -11,9 +11,9 @@
 //! number of sessions and runs per session buys: runs only shrink the within part, sessions
 //! the between part (repeat where the variance is - Kalibera & Jones 2013).
 
+use super::common::Global;
 use super::common::{on_interrupt, select_scenarios, verbosity, GateArgs};
 use crate::baseline::{sample_set_from_runs, SampleSet};
-use crate::cli::Global;
 use crate::compare::stats::{mean_sd, median, t_quantile, variance_components};
 use crate::compare::{
     compare_sets, default_min_effect, CompareOptions, Metric, ScenarioComparison, Verdict,

@@ -13,10 +13,10 @@
 //! report, exit 0 (a notice says why and how to record one), or exit 2 with
 //! `--require-baselines`. Another class's data can never produce a verdict.
 
+use super::common::Global;
 use super::common::{interrupt_flag, publish, select_scenarios, verbosity, GateArgs, ReportArgs};
 use super::paired::{compare_revisions, finish, Paired, Request};
 use crate::baseline::{for_class, sample_set_from_runs, scenario_baselines, SampleSet};
-use crate::cli::Global;
 use crate::compare::error_comparison;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
 use crate::exit::{self, usage, Exit};

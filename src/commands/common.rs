@@ -1,7 +1,6 @@
 //! Plumbing the subcommands share: the comparison and report flags, publishing reports,
 //! scenario selection, verbosity, and the SIGINT/SIGTERM flag that stops runs cleanly.
 
-use crate::cli::Global;
 use crate::compare::{Adjustment, CompareOptions, ComparisonReport, DEFAULT_CONFIDENCE};
 use crate::exit::usage;
 use crate::report::{self, table, Format};
@@ -12,6 +11,21 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+
+/// Options every subcommand accepts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Print only errors and the final verdict.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail (commands launched, per-run health).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Set from `--json` of `check`, `compare` and `ab` by [`crate::cli::Cli::normalized`]: stdout then
+    /// carries the report JSON and nothing else.
+    #[arg(skip)]
+    pub json: bool,
+}
 
 /// Installs the SIGINT/SIGTERM handler that sets `flag`: runs stop at the next check and keep
 /// what completed.

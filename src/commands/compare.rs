@@ -1,8 +1,8 @@
 //! `tachygate compare`: compare two recorded sides - baseline files, baseline directories or
 //! results directories - without running anything (the release-A-vs-release-B path).
 
+use super::common::Global;
 use super::common::{publish, GateArgs, ReportArgs};
-use crate::cli::Global;
 use crate::compare::sides;
 use crate::exit::{self, usage, Exit};
 use crate::report::build_report;

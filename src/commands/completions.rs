@@ -1,34 +1,11 @@
 //! `tachygate completions SHELL` and `tachygate man [DIR]`: generated from the clap
 //! definitions in `cli.rs`, so they can never disagree with `--help`.
 
-use crate::cli::Cli;
+use crate::cli::{Cli, CompletionsArgs, ManArgs};
 use crate::exit::Exit;
 use anyhow::Context;
 use clap::CommandFactory;
 use std::io::Write;
-use std::path::PathBuf;
-
-#[derive(Debug, clap::Args)]
-#[command(after_help = "Install, e.g.:\n  \
-bash: tachygate completions bash > ~/.local/share/bash-completion/completions/tachygate\n  \
-zsh:  tachygate completions zsh > ~/.zfunc/_tachygate  (with `fpath+=~/.zfunc` before compinit)\n  \
-fish: tachygate completions fish > ~/.config/fish/completions/tachygate.fish")]
-pub struct CompletionsArgs {
-    /// The shell to generate for.
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
-}
-
-#[derive(Debug, clap::Args)]
-#[command(
-    after_help = "E.g. `tachygate man | man -l -`, or `tachygate man ~/.local/share/man/man1`."
-)]
-pub struct ManArgs {
-    /// Write tachygate.1 and one page per subcommand (tachygate-check.1, ...) into DIR
-    /// (created if missing) instead of printing tachygate.1 to stdout.
-    #[arg(value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-}
 
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<Exit> {
     let mut cmd = Cli::command();

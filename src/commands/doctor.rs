@@ -1,7 +1,7 @@
 //! `tachygate doctor`: can this machine profile? Each check prints OK or FAIL with a fix.
 //! Exit 0 when everything is OK, 2 otherwise.
 
-use crate::cli::Global;
+use super::common::Global;
 use crate::exit::Exit;
 use crate::python::{self, Interpreter};
 use crate::run::{self, SmokeTest};

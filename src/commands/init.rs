@@ -3,7 +3,7 @@
 //! workflow that runs the gate through the tachygate action. Never overwrites a file unless
 //! `--force` is given: a refused file is exit 2, naming it, and nothing is written.
 
-use crate::cli::Global;
+use super::common::Global;
 use crate::exit::{usage, Exit};
 use anyhow::Context;
 use std::io::Write;

@@ -1,8 +1,8 @@
 //! `tachygate inspect PROFILE.bin`: decode one binary profile and print collapsed stacks
 //! (byte-identical to `replay --collapsed`), a top-functions table, or its metadata as JSON;
 //! `--speedscope` also exports it for speedscope (`report::speedscope`).
+use super::common::Global;
 use crate::aggregate::{aggregate, AggregateOptions, PathNormalizer};
-use crate::cli::Global;
 use crate::exit::Exit;
 use crate::profile::{collapsed, Profile};
 use anyhow::Context;

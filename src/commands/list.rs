@@ -1,7 +1,7 @@
 //! `tachygate list`: the scenarios that `run` would run, with their resolved settings, as a
 //! table or as JSON (`--json`, one object per scenario including its fingerprint).
 
-use crate::cli::Global;
+use super::common::Global;
 use crate::exit::Exit;
 use crate::scenario::{Scenario, Shard, Target};
 use std::path::PathBuf;

@@ -15,9 +15,9 @@
 //! absolute file on both sides, means both sides measured one copy of the code (an absolute
 //! `PYTHONPATH`, an editable install of one checkout) and the comparison is refused (exit 2).
 
+use super::common::Global;
 use super::common::{interrupt_flag, publish, verbosity};
 use crate::baseline::sample_set_from_runs;
-use crate::cli::Global;
 use crate::compare::sides::{self, Outcome, OutcomeKind, Side};
 use crate::compare::{error_comparison, CompareOptions};
 use crate::exit::{failure, usage, Exit};

@@ -1,7 +1,7 @@
 //! `tachygate report`: re-render reports from a saved `report.json` without re-running
 //! anything (e.g. after upgrading tachygate, or to get only the HTML from an artifact).
 
-use crate::cli::Global;
+use super::common::Global;
 use crate::exit::{usage, Exit};
 use crate::report;
 use anyhow::Context;

@@ -1,8 +1,8 @@
 //! `tachygate run`: discover and select scenarios, run them under the profiler, write a results
 //! directory. Exit 0 when every run is usable, 3 when any failed, 130 when interrupted.
 
+use super::common::Global;
 use super::common::{interrupt_flag, select_scenarios, verbosity};
-use crate::cli::Global;
 use crate::exit::{usage, Exit};
 use crate::run::{self, RunOptions, TerminalProgress, Verbosity};
 use crate::scenario::{self, Shard};
