@@ -239,30 +239,41 @@ fn count_by_thread_and_stack(
     const DENSE_BUDGET: usize = 1 << 21;
     let mut threads: Vec<u64> = Vec::new();
     let mut thread_index: FxHashMap<u64, usize> = FxHashMap::default();
+    // Reader slot (thread id, interpreter id) -> index into `threads`: an array lookup per
+    // sample instead of hashing the thread id (4 interleaved threads change it every record).
+    let mut slot_index: Vec<u32> = Vec::new();
     let mut dense: Vec<Vec<u32>> = Vec::new(); // per thread: stack id -> line + 1
     let mut dense_total = 0usize;
     let mut index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
     let mut lines: Vec<Line> = Vec::new();
-    let mut last: Option<(u64, u64, usize)> = None;
-    let mut t = 0usize;
-    while let Some(s) = reader.next_stack_id() {
-        let (thread_id, stack_id) = s?;
-        if let Some((tid, sid, e)) = last {
-            if tid == thread_id && sid == stack_id {
+    let mut last: Option<(u32, u32, usize)> = None;
+    while let Some(s) = reader.next_slot_stack() {
+        let (rslot, sid) = s?;
+        if let Some((lslot, lsid, e)) = last {
+            if lslot == rslot && lsid == sid {
                 lines[e].count = lines[e].count.saturating_add(1);
                 continue;
             }
         }
-        if threads.get(t) != Some(&thread_id) {
-            // A map, not a scan: hostile files can name hundreds of thousands of threads.
-            t = *thread_index.entry(thread_id).or_insert_with(|| {
-                threads.push(thread_id);
-                dense.push(Vec::new());
-                threads.len() - 1
-            });
-        }
-        // Stack ids are nodes of the reader's tree: 32-bit.
-        let sid = stack_id as u32;
+        let t = match slot_index.get(rslot as usize) {
+            Some(&t) if t != u32::MAX => t as usize,
+            _ => {
+                let Some((thread_id, _)) = reader.slot_thread(rslot) else {
+                    continue;
+                };
+                // A map, not a scan: hostile files can name hundreds of thousands of threads.
+                let t = *thread_index.entry(thread_id).or_insert_with(|| {
+                    threads.push(thread_id);
+                    dense.push(Vec::new());
+                    threads.len() - 1
+                });
+                if slot_index.len() <= rslot as usize {
+                    slot_index.resize(rslot as usize + 1, u32::MAX);
+                }
+                slot_index[rslot as usize] = t as u32;
+                t
+            }
+        };
         let ids = &mut dense[t];
         let slot = if (sid as usize) < ids.len() {
             Some(&mut ids[sid as usize])
@@ -292,7 +303,7 @@ fn count_by_thread_and_stack(
             }) as usize,
         };
         lines[e].count = lines[e].count.saturating_add(1);
-        last = Some((thread_id, stack_id, e));
+        last = Some((rslot, sid, e));
     }
     Ok((threads, lines))
 }
