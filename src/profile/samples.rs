@@ -548,36 +548,49 @@ impl<'p> SampleReader<'p> {
             if let Some(r) = self.fast_repeat_entry() {
                 return Ok(Some(r));
             }
-            return self.advance_slow(false);
+            return self.advance_slow();
         }
         match self.fast_record() {
             Fast::Hit(r) => Ok(Some(r)),
             Fast::Repeat => match self.fast_repeat_entry() {
                 Some(r) => Ok(Some(r)),
-                None => self.advance_slow(false),
+                None => self.advance_slow(),
             },
-            Fast::Miss => self.advance_slow(true),
-            Fast::Other => self.advance_slow(false),
+            Fast::Miss(m) => self.decode_miss(m),
+            Fast::Other => self.advance_slow(),
         }
     }
 
-    /// [`SampleReader::advance`] through the checked decoder. `looked_up`: the fast path
-    /// already missed the transition cache with the record at `pos`.
+    /// A record the fast path parsed up to a transition-cache miss: decoded from its body on,
+    /// without parsing it again.
     #[inline(never)]
-    fn advance_slow(&mut self, mut looked_up: bool) -> Result<Option<(usize, u8)>, ProfileError> {
+    fn decode_miss(&mut self, m: Miss) -> Result<Option<(usize, u8)>, ProfileError> {
+        self.last_slot = m.slot;
+        self.decode_body(
+            m.slot,
+            m.encoding,
+            m.delta,
+            m.status,
+            m.body_start,
+            Some(m.len),
+        )
+    }
+
+    /// [`SampleReader::advance`] through the checked decoder (after making a whole record
+    /// available, which may bring the record back to the fast path).
+    #[inline(never)]
+    fn advance_slow(&mut self) -> Result<Option<(usize, u8)>, ProfileError> {
         loop {
             if self.pending_repeat > 0 {
                 return self.repeat_entry().map(Some);
             }
             self.ensure(MAX_RECORD)?;
-            if !looked_up {
-                match self.fast_record() {
-                    Fast::Hit(r) => return Ok(Some(r)),
-                    // The REPEAT's prefix and count are consumed: its first entry is next.
-                    Fast::Repeat => continue,
-                    Fast::Miss => looked_up = true,
-                    Fast::Other => {}
-                }
+            match self.fast_record() {
+                Fast::Hit(r) => return Ok(Some(r)),
+                // The REPEAT's prefix and count are consumed: its first entry is next.
+                Fast::Repeat => continue,
+                Fast::Miss(m) => return self.decode_miss(m),
+                Fast::Other => {}
             }
             if self.pos == self.end {
                 let expected = self.profile.meta().sample_count;
@@ -589,10 +602,9 @@ impl<'p> SampleReader<'p> {
                 }
                 return Ok(None);
             }
-            if let Some(r) = self.record(looked_up)? {
+            if let Some(r) = self.record()? {
                 return Ok(Some(r));
             }
-            looked_up = false;
         }
     }
 
@@ -666,7 +678,14 @@ impl<'p> SampleReader<'p> {
         let prev = self.threads[slot].cur;
         let Some(new_id) = self.trans.get_in(transition_prev(prev, encoding), encoding, body, len)
         else {
-            return Fast::Miss;
+            return Fast::Miss(Miss {
+                slot,
+                encoding,
+                delta,
+                status,
+                body_start: p,
+                len,
+            });
         };
         let t = &mut self.threads[slot];
         t.cur = new_id;
@@ -779,8 +798,7 @@ impl<'p> SampleReader<'p> {
     }
 
     /// Decodes one record. Returns the first sample it holds, or `None` for an empty REPEAT.
-    /// `looked_up`: the fast path already missed the transition cache with this record.
-    fn record(&mut self, looked_up: bool) -> Result<Option<(usize, u8)>, ProfileError> {
+    fn record(&mut self) -> Result<Option<(usize, u8)>, ProfileError> {
         let base = self.cursor_base();
         let region = self.region;
         let big = self.profile.big_endian();
@@ -853,7 +871,7 @@ impl<'p> SampleReader<'p> {
         // or stack hashing.
         let body_start = c.pos();
         let span = body_span(encoding, c.rest());
-        if let (Some(len), false) = (span, looked_up) {
+        if let Some(len) = span {
             let kp = transition_prev(prev, encoding);
             if let Some(new_id) = self.trans.get_in(kp, encoding, c.rest(), len) {
                 let t = &mut self.threads[slot];
@@ -864,6 +882,31 @@ impl<'p> SampleReader<'p> {
                 return Ok(Some((slot, status)));
             }
         }
+        self.decode_body(slot, encoding, delta, status, body_start, span)
+    }
+
+    /// The rest of a non-REPEAT record whose transition is not cached: its body starts at
+    /// `pos + body_start`; `span` is [`body_span`]'s length for it. Decodes and checks the
+    /// counts and frame indices, interns the new stack and caches the transition.
+    fn decode_body(
+        &mut self,
+        slot: usize,
+        encoding: u8,
+        delta: u64,
+        status: u8,
+        body_start: usize,
+        span: Option<usize>,
+    ) -> Result<Option<(usize, u8)>, ProfileError> {
+        let base = self.cursor_base();
+        let region = self.region;
+        let big = self.profile.big_endian();
+        let data = if self.zstd.is_some() {
+            &self.buf[self.pos..self.end]
+        } else {
+            &self.raw[self.pos..self.end]
+        };
+        let mut c = Cursor::new(data, base, region, big);
+        c.advance(body_start);
         let frame_count = self.profile.frames().len() as u32;
         let prev = self.threads[slot].cur;
         let previous = self.stacks.depth(prev);
@@ -944,9 +987,21 @@ enum Fast {
     /// A non-empty REPEAT record's prefix and count were consumed; its entries follow.
     Repeat,
     /// Well-formed up to the body, whose transition is not cached.
-    Miss,
+    Miss(Miss),
     /// Not the common form (or the data ends): the checked decoder decides.
     Other,
+}
+
+/// What the fast path parsed of a record whose transition missed the cache.
+struct Miss {
+    slot: usize,
+    encoding: u8,
+    delta: u64,
+    status: u8,
+    /// Offset of the body from `pos`.
+    body_start: usize,
+    /// The body's length by [`body_span`].
+    len: usize,
 }
 
 /// A varint of at most 9 bytes (no overflow possible) at `data[*p..]`, advancing `p`; `None`
