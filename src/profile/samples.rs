@@ -1030,24 +1030,11 @@ fn short_varint(data: &[u8], p: &mut usize) -> Option<u64> {
 #[inline(always)]
 fn body_span(encoding: u8, b: &[u8]) -> Option<usize> {
     let mut p = 0;
-    let mut short = || -> Option<u64> {
-        let &x = b.get(p)?;
-        if x < 0x80 {
-            p += 1;
-            return Some(u64::from(x));
-        }
-        let &y = b.get(p + 1)?;
-        if y < 0x80 {
-            p += 2;
-            return Some(u64::from(x & 0x7f) | u64::from(y) << 7);
-        }
-        None
-    };
     let n = if encoding == ENC_FULL {
-        short()?
+        short_count(b, &mut p)?
     } else {
-        short()?;
-        short()?
+        short_count(b, &mut p)?;
+        short_count(b, &mut p)?
     };
     if n > MAX_DEPTH as u64 {
         return None;
@@ -1082,6 +1069,22 @@ fn body_span(encoding: u8, b: &[u8]) -> Option<usize> {
         }
     }
     Some(p)
+}
+
+/// A 1- or 2-byte varint at `b[*p..]` (the counts [`body_span`] accepts), advancing `p`.
+#[inline(always)]
+fn short_count(b: &[u8], p: &mut usize) -> Option<u64> {
+    let &x = b.get(*p)?;
+    if x < 0x80 {
+        *p += 1;
+        return Some(u64::from(x));
+    }
+    let &y = b.get(*p + 1)?;
+    if y < 0x80 {
+        *p += 2;
+        return Some(u64::from(x & 0x7f) | u64::from(y) << 7);
+    }
+    None
 }
 
 /// The previous stack as part of a transition-cache key: none for FULL records, which do not

@@ -312,13 +312,21 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
+    // Slice `==` and iterator zips compiled to a memcmp call and an outlined fold here (15M
+    // of the low-card benchmark's 398M instructions, cachegrind); words and indices do not.
+    let word = |w: &[u8]| {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(w);
+        u64::from_le_bytes(x)
+    };
     let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
-    let words = (&mut x).zip(&mut y).fold(true, |eq, (u, v)| eq & (u == v));
-    words
-        && x.remainder()
-            .iter()
-            .zip(y.remainder())
-            .fold(true, |eq, (u, v)| eq & (u == v))
+    for (u, v) in (&mut x).zip(&mut y) {
+        if word(u) != word(v) {
+            return false;
+        }
+    }
+    let (r, t) = (x.remainder(), y.remainder());
+    (0..r.len().min(t.len())).all(|i| r[i] == t[i])
 }
 
 /// The decoder's transition cache: (previous stack, encoding, record body bytes) -> new stack,
