@@ -676,7 +676,9 @@ impl<'p> SampleReader<'p> {
             return Fast::Other;
         };
         let prev = self.threads[slot].cur;
-        let Some(new_id) = self.trans.get_in(transition_prev(prev, encoding), encoding, body, len)
+        let Some(new_id) = self
+            .trans
+            .get_in(transition_prev(prev, encoding), encoding, body, len)
         else {
             return Fast::Miss(Miss {
                 slot,
