@@ -960,18 +960,17 @@ impl<'p> SampleReader<'p> {
         let new_id = self.stacks.extend(base, &self.scratch);
         // Cache the result only if the fast path's span is exactly what was decoded (it is,
         // unless a varint was malformed, in which case decoding failed above anyway).
-        if span == Some(consumed - body_start) {
-            if self.trans.len() < TRANSITION_CACHE_CAP
-                && self.trans.arena_bytes() < TRANSITION_CACHE_BYTES
-            {
-                let kp = transition_prev(prev, encoding);
-                let body = if self.zstd.is_some() {
-                    &self.buf[self.pos + body_start..self.pos + consumed]
-                } else {
-                    &self.raw[self.pos + body_start..self.pos + consumed]
-                };
-                self.trans.insert(kp, encoding, body, new_id);
-            }
+        if span == Some(consumed - body_start)
+            && self.trans.len() < TRANSITION_CACHE_CAP
+            && self.trans.arena_bytes() < TRANSITION_CACHE_BYTES
+        {
+            let kp = transition_prev(prev, encoding);
+            let body = if self.zstd.is_some() {
+                &self.buf[self.pos + body_start..self.pos + consumed]
+            } else {
+                &self.raw[self.pos + body_start..self.pos + consumed]
+            };
+            self.trans.insert(kp, encoding, body, new_id);
         }
         let t = &mut self.threads[slot];
         t.cur = new_id;
