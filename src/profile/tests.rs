@@ -100,9 +100,11 @@ fn repeated_records_take_the_fast_path_and_decode_identically() {
         }));
     }
     for (zstd, big) in [(false, false), (true, false), (false, true), (true, true)] {
-        let mut b = Builder::default();
-        b.zstd = zstd;
-        b.big_endian = big;
+        let mut b = Builder {
+            zstd,
+            big_endian: big,
+            ..Default::default()
+        };
         for _ in 0..ROUNDS {
             b.full(7, 5, 1, &[1, 0])
                 .repeat(7, &[(3, 1), (4, 33)])
