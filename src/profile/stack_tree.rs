@@ -1,5 +1,6 @@
 //! The decoder's interning structures: [`StackTree`], every distinct stack as a node of a
-//! prefix tree, and [`SliceMap`], the transition cache.
+//! prefix tree, and [`TransitionMap`], the transition cache ([`SliceMap`], the word-keyed map
+//! it replaced, stays for `benches/transition_cache.rs`).
 //!
 //! Stacks are interned as (parent node, frame) pairs instead of full copies, so a new stack that
 //! differs from a known one near the leaf costs one node per new frame, and memory follows the
