@@ -1,7 +1,8 @@
 //! Transition-cache benchmark: the hand-written open-addressing table the decoder used to have
 //! (`HandMap`, below) against `hashbrown::HashTable` holding the same entries (key span in one
 //! arena, value inline; the decoder's `SliceMap` now), hashed with the decoder's two-lane word
-//! hash and with `rustc-hash`'s FxHasher.
+//! hash and with `rustc-hash`'s FxHasher; and the decoder's `TransitionMap` (since issue 13),
+//! which takes the same keys as (previous stack, encoding, body bytes) read in place.
 //!
 //! Keys and the lookup stream mimic the benchmark profile's records: ~9,000 distinct keys of
 //! 3-9 words (previous stack, encoding + length, record bytes), looked up 4,000,000 times,
@@ -13,7 +14,7 @@ use hashbrown::HashTable;
 use std::hash::{BuildHasher, Hasher};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use tachygate::profile::stack_tree::{hash_words, SliceMap};
+use tachygate::profile::stack_tree::{hash_words, SliceMap, TransitionMap};
 
 #[inline]
 fn same_words(a: &[u32], b: &[u32]) -> bool {
@@ -207,18 +208,33 @@ fn main() {
     let mut hand = HandMap::new();
     let mut hb = SliceMap::new();
     let mut hb_fx = TableMap::new(fx_bytes);
+    let mut tm = TransitionMap::new();
+    // The same keys as the transition map sees them: previous stack, encoding, body bytes.
+    let as_bytes = |k: &[u32]| -> (u32, u8, Vec<u8>) {
+        let body = k[1..].iter().flat_map(|w| w.to_le_bytes()).collect();
+        (k[0], (k[1] % 3) as u8 + 1, body)
+    };
     for (i, k) in keys.iter().enumerate() {
         hand.insert(k, i as u32);
         hb.insert(k, i as u32);
         hb_fx.insert(k, i as u32);
+        let (prev, enc, body) = as_bytes(k);
+        tm.insert(prev, enc, &body, i as u32);
     }
+    let byte_stream: Vec<(u32, u8, Vec<u8>)> = stream.iter().map(|k| as_bytes(k)).collect();
     let sum = |get: &dyn Fn(&[u32]) -> Option<u32>| -> u64 {
         stream.iter().map(|k| u64::from(get(k).unwrap_or(1))).sum()
     };
     let (t_hand, a) = best_of(runs, || sum(&|k| hand.get(k)));
     let (t_hb, b) = best_of(runs, || sum(&|k| hb.get(k)));
     let (t_fx, c) = best_of(runs, || sum(&|k| hb_fx.get(k)));
-    assert!(a == b && b == c, "the maps disagree");
+    let (t_tm, d) = best_of(runs, || {
+        byte_stream
+            .iter()
+            .map(|(p, e, b)| u64::from(tm.get(*p, *e, b).unwrap_or(1)))
+            .sum()
+    });
+    assert!(a == b && b == c && c == d, "the maps disagree");
     let ns = |t: Duration| t.as_nanos() as f64 / lookups as f64;
     println!("{lookups} lookups, {distinct} keys, best of {runs}:");
     println!(
@@ -232,5 +248,9 @@ fn main() {
     println!(
         "  hashbrown + rustc-hash FxHasher {:6.1} ns/lookup",
         ns(t_fx)
+    );
+    println!(
+        "  TransitionMap (bytes in place)  {:6.1} ns/lookup",
+        ns(t_tm)
     );
 }

@@ -6,7 +6,7 @@
 use super::cursor::Cursor;
 use super::error::{ProfileError, Region};
 use super::header::{Compression, HEADER_SIZE};
-use super::stack_tree::{SliceMap, StackTree, ROOT};
+use super::stack_tree::{StackTree, TransitionMap, ROOT};
 use super::Profile;
 use std::collections::HashMap;
 
@@ -27,8 +27,8 @@ const HEAD: usize = MAX_RECORD;
 /// directly, so neither hostile files nor profiles whose stacks rarely repeat grow the cache
 /// without bound. Repetitive profiles need far fewer (the benchmark profile: about 9,000).
 const TRANSITION_CACHE_CAP: usize = 1 << 16;
-/// And at most this many key words (4 MiB), since hostile keys can be long.
-const TRANSITION_CACHE_WORDS: usize = 1 << 20;
+/// And at most this many key bytes (4 MiB), since hostile keys can be long.
+const TRANSITION_CACHE_BYTES: usize = 4 << 20;
 
 const ENC_REPEAT: u8 = 0;
 const ENC_FULL: u8 = 1;
@@ -299,8 +299,7 @@ pub struct SampleReader<'p> {
     /// Transition cache: (previous stack id, encoding, raw record body after the status byte)
     /// -> new stack id. Most records repeat a change seen before on the same stack, so a lookup
     /// keyed by the record's few bytes replaces decoding, validating and re-interning the stack.
-    trans: SliceMap,
-    key: Vec<u32>,
+    trans: TransitionMap,
     pending_repeat: u64,
     repeat_slot: usize,
     decoded: u64,
@@ -373,8 +372,7 @@ impl<'p> SampleReader<'p> {
             scratch: Vec::with_capacity(MAX_DEPTH),
             stacks,
             frames_buf: Vec::with_capacity(MAX_DEPTH),
-            trans: SliceMap::new(),
-            key: Vec::with_capacity(MAX_DEPTH + 2),
+            trans: TransitionMap::new(),
             pending_repeat: 0,
             repeat_slot: 0,
             decoded: 0,
@@ -441,6 +439,35 @@ impl<'p> SampleReader<'p> {
     /// stack's frames, a chain of cache misses per sample.
     pub fn next_stack_id(&mut self) -> Option<Result<(u64, u64), ProfileError>> {
         self.next_light().map(|r| r.map(|(tid, _, sid)| (tid, sid)))
+    }
+
+    /// Like [`SampleReader::next_stack_id`] but with the thread's slot instead of its id:
+    /// (slot, stack id). Slots are dense (0, 1, ... in order of first appearance, fewer than
+    /// the header's thread count) and name a (thread id, interpreter id) pair, see
+    /// [`SampleReader::slot_thread`]; consumers index arrays by them instead of hashing ids.
+    #[inline]
+    pub fn next_slot_stack(&mut self) -> Option<Result<(u32, u32), ProfileError>> {
+        if self.finished {
+            return None;
+        }
+        match self.advance() {
+            Ok(Some((slot, _))) => Some(Ok((slot as u32, self.threads[slot].cur))),
+            Ok(None) => {
+                self.finished = true;
+                None
+            }
+            Err(e) => {
+                self.finished = true;
+                Some(Err(e))
+            }
+        }
+    }
+
+    /// (thread id, interpreter id) of a slot from [`SampleReader::next_slot_stack`].
+    pub fn slot_thread(&self, slot: u32) -> Option<(u64, u32)> {
+        self.threads
+            .get(slot as usize)
+            .map(|t| (t.thread_id, t.interpreter_id))
     }
 
     /// Like [`SampleReader::next_stack_id`], also with the sample's timestamp:
@@ -512,13 +539,59 @@ impl<'p> SampleReader<'p> {
             .wrapping_add(self.pos as u64)
     }
 
-    /// Decodes up to the next sample; returns its thread slot and status.
+    /// Decodes up to the next sample; returns its thread slot and status. The common cases
+    /// are inlined into the caller's loop; everything else goes through
+    /// [`SampleReader::advance_slow`].
+    #[inline(always)]
     fn advance(&mut self) -> Result<Option<(usize, u8)>, ProfileError> {
+        if self.pending_repeat > 0 {
+            if let Some(r) = self.fast_repeat_entry() {
+                return Ok(Some(r));
+            }
+            return self.advance_slow();
+        }
+        match self.fast_record() {
+            Fast::Hit(r) => Ok(Some(r)),
+            Fast::Repeat => match self.fast_repeat_entry() {
+                Some(r) => Ok(Some(r)),
+                None => self.advance_slow(),
+            },
+            Fast::Miss(m) => self.decode_miss(m),
+            Fast::Other => self.advance_slow(),
+        }
+    }
+
+    /// A record the fast path parsed up to a transition-cache miss: decoded from its body on,
+    /// without parsing it again.
+    #[inline(never)]
+    fn decode_miss(&mut self, m: Miss) -> Result<Option<(usize, u8)>, ProfileError> {
+        self.last_slot = m.slot;
+        self.decode_body(
+            m.slot,
+            m.encoding,
+            m.delta,
+            m.status,
+            m.body_start,
+            Some(m.len),
+        )
+    }
+
+    /// [`SampleReader::advance`] through the checked decoder (after making a whole record
+    /// available, which may bring the record back to the fast path).
+    #[inline(never)]
+    fn advance_slow(&mut self) -> Result<Option<(usize, u8)>, ProfileError> {
         loop {
             if self.pending_repeat > 0 {
                 return self.repeat_entry().map(Some);
             }
             self.ensure(MAX_RECORD)?;
+            match self.fast_record() {
+                Fast::Hit(r) => return Ok(Some(r)),
+                // The REPEAT's prefix and count are consumed: its first entry is next.
+                Fast::Repeat => continue,
+                Fast::Miss(m) => return self.decode_miss(m),
+                Fast::Other => {}
+            }
             if self.pos == self.end {
                 let expected = self.profile.meta().sample_count;
                 if self.decoded != expected {
@@ -533,6 +606,129 @@ impl<'p> SampleReader<'p> {
                 return Ok(Some(r));
             }
         }
+    }
+
+    /// The bytes from `pos` on that are in memory.
+    #[inline(always)]
+    fn window(&self) -> &[u8] {
+        if self.zstd.is_some() {
+            self.buf.get(self.pos..self.end).unwrap_or(&[])
+        } else {
+            self.raw.get(self.pos..self.end).unwrap_or(&[])
+        }
+    }
+
+    /// The common record, decoded without the checked cursor: a thread seen before, short
+    /// varints, and a transition already in the cache (so its frames were validated when it
+    /// was first decoded). Anything else is left to [`SampleReader::record`], which reports
+    /// errors; nothing is changed then. The low-cardinality benchmark in docs/decoder.md
+    /// measured this path against the checked one alone.
+    #[inline(always)]
+    fn fast_record(&mut self) -> Fast {
+        let data = self.window();
+        let Some(head) = data.get(..13) else {
+            return Fast::Other;
+        };
+        let encoding = head[12];
+        if encoding > ENC_POP_PUSH {
+            return Fast::Other;
+        }
+        let mut tid = [0u8; 8];
+        tid.copy_from_slice(&head[..8]);
+        let mut interp = [0u8; 4];
+        interp.copy_from_slice(&head[8..12]);
+        let (thread_id, interpreter_id) = if self.profile.big_endian() {
+            (u64::from_be_bytes(tid), u32::from_be_bytes(interp))
+        } else {
+            (u64::from_le_bytes(tid), u32::from_le_bytes(interp))
+        };
+        let Some(slot) = self.known_slot(thread_id, interpreter_id) else {
+            return Fast::Other;
+        };
+        let mut p = 13;
+        if encoding == ENC_REPEAT {
+            // As `record` does it: the count is a u32, checked against the bytes left once the
+            // end of the stream is known; empty REPEATs are left to it.
+            let Some(count) = short_varint(data, &mut p) else {
+                return Fast::Other;
+            };
+            if count == 0
+                || count > u64::from(u32::MAX)
+                || (self.eof && count > (data.len() - p) as u64 / 2)
+            {
+                return Fast::Other;
+            }
+            self.pos += p;
+            self.pending_repeat = count;
+            self.repeat_slot = slot;
+            self.last_slot = slot;
+            return Fast::Repeat;
+        }
+        let Some(delta) = short_varint(data, &mut p) else {
+            return Fast::Other;
+        };
+        let Some(&status) = data.get(p) else {
+            return Fast::Other;
+        };
+        p += 1;
+        let body = &data[p..];
+        let Some(len) = body_span(encoding, body) else {
+            return Fast::Other;
+        };
+        let prev = self.threads[slot].cur;
+        let Some(new_id) = self
+            .trans
+            .get_in(transition_prev(prev, encoding), encoding, body, len)
+        else {
+            return Fast::Miss(Miss {
+                slot,
+                encoding,
+                delta,
+                status,
+                body_start: p,
+                len,
+            });
+        };
+        let t = &mut self.threads[slot];
+        t.cur = new_id;
+        t.ts = t.ts.wrapping_add(delta);
+        self.last_slot = slot;
+        self.pos += p + len;
+        self.decoded += 1;
+        Fast::Hit((slot, status))
+    }
+
+    /// A REPEAT entry with a short delta, without the checked cursor; `None` leaves it to
+    /// [`SampleReader::repeat_entry`].
+    #[inline(always)]
+    fn fast_repeat_entry(&mut self) -> Option<(usize, u8)> {
+        let data = self.window();
+        let mut p = 0;
+        let delta = short_varint(data, &mut p)?;
+        let &status = data.get(p)?;
+        self.pos += p + 1;
+        self.pending_repeat -= 1;
+        let slot = self.repeat_slot;
+        let t = &mut self.threads[slot];
+        t.ts = t.ts.wrapping_add(delta);
+        self.decoded += 1;
+        Some((slot, status))
+    }
+
+    /// The slot of a thread seen before, if it is the last one used or one of a few.
+    #[inline(always)]
+    fn known_slot(&self, thread_id: u64, interpreter_id: u32) -> Option<usize> {
+        if let Some(t) = self.threads.get(self.last_slot) {
+            if t.thread_id == thread_id && t.interpreter_id == interpreter_id {
+                return Some(self.last_slot);
+            }
+        }
+        if self.threads.len() > 16 {
+            return None;
+        }
+        self.threads
+            .iter()
+            .position(|t| t.thread_id == thread_id && t.interpreter_id == interpreter_id)
     }
 
     fn repeat_entry(&mut self) -> Result<(usize, u8), ProfileError> {
@@ -678,8 +874,8 @@ impl<'p> SampleReader<'p> {
         let body_start = c.pos();
         let span = body_span(encoding, c.rest());
         if let Some(len) = span {
-            transition_key(&mut self.key, prev, encoding, &c.rest()[..len]);
-            if let Some(new_id) = self.trans.get(&self.key) {
+            let kp = transition_prev(prev, encoding);
+            if let Some(new_id) = self.trans.get_in(kp, encoding, c.rest(), len) {
                 let t = &mut self.threads[slot];
                 t.cur = new_id;
                 t.ts = t.ts.wrapping_add(delta);
@@ -688,6 +884,31 @@ impl<'p> SampleReader<'p> {
                 return Ok(Some((slot, status)));
             }
         }
+        self.decode_body(slot, encoding, delta, status, body_start, span)
+    }
+
+    /// The rest of a non-REPEAT record whose transition is not cached: its body starts at
+    /// `pos + body_start`; `span` is [`body_span`]'s length for it. Decodes and checks the
+    /// counts and frame indices, interns the new stack and caches the transition.
+    fn decode_body(
+        &mut self,
+        slot: usize,
+        encoding: u8,
+        delta: u64,
+        status: u8,
+        body_start: usize,
+        span: Option<usize>,
+    ) -> Result<Option<(usize, u8)>, ProfileError> {
+        let base = self.cursor_base();
+        let region = self.region;
+        let big = self.profile.big_endian();
+        let data = if self.zstd.is_some() {
+            &self.buf[self.pos..self.end]
+        } else {
+            &self.raw[self.pos..self.end]
+        };
+        let mut c = Cursor::new(data, base, region, big);
+        c.advance(body_start);
         let frame_count = self.profile.frames().len() as u32;
         let prev = self.threads[slot].cur;
         let previous = self.stacks.depth(prev);
@@ -741,10 +962,15 @@ impl<'p> SampleReader<'p> {
         // unless a varint was malformed, in which case decoding failed above anyway).
         if span == Some(consumed - body_start)
             && self.trans.len() < TRANSITION_CACHE_CAP
-            && self.trans.arena_words() < TRANSITION_CACHE_WORDS
+            && self.trans.arena_bytes() < TRANSITION_CACHE_BYTES
         {
-            // `self.key` still holds this record's key: nothing above touched it.
-            self.trans.insert(&self.key, new_id);
+            let kp = transition_prev(prev, encoding);
+            let body = if self.zstd.is_some() {
+                &self.buf[self.pos + body_start..self.pos + consumed]
+            } else {
+                &self.raw[self.pos + body_start..self.pos + consumed]
+            };
+            self.trans.insert(kp, encoding, body, new_id);
         }
         let t = &mut self.threads[slot];
         t.cur = new_id;
@@ -755,30 +981,61 @@ impl<'p> SampleReader<'p> {
     }
 }
 
+/// Outcome of [`SampleReader::fast_record`].
+enum Fast {
+    /// Decoded: (thread slot, status).
+    Hit((usize, u8)),
+    /// A non-empty REPEAT record's prefix and count were consumed; its entries follow.
+    Repeat,
+    /// Well-formed up to the body, whose transition is not cached.
+    Miss(Miss),
+    /// Not the common form (or the data ends): the checked decoder decides.
+    Other,
+}
+
+/// What the fast path parsed of a record whose transition missed the cache.
+struct Miss {
+    slot: usize,
+    encoding: u8,
+    delta: u64,
+    status: u8,
+    /// Offset of the body from `pos`.
+    body_start: usize,
+    /// The body's length by [`body_span`].
+    len: usize,
+}
+
+/// A varint of at most 9 bytes (no overflow possible) at `data[*p..]`, advancing `p`; `None`
+/// (and `p` unspecified) for longer ones or when the data ends.
+#[inline(always)]
+fn short_varint(data: &[u8], p: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let &b = data.get(*p)?;
+        *p += 1;
+        value |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Some(value);
+        }
+        shift += 7;
+        if shift > 56 {
+            return None;
+        }
+    }
+}
+
 /// Length of a non-REPEAT record's body (the counts and frame indices after the status byte),
 /// found by counting varint terminators, or `None` when the counts are not short varints, the
 /// depth is impossible or the data ends first: the checked decoder then decides.
-#[inline]
+#[inline(always)]
 fn body_span(encoding: u8, b: &[u8]) -> Option<usize> {
     let mut p = 0;
-    let mut short = || -> Option<u64> {
-        let &x = b.get(p)?;
-        if x < 0x80 {
-            p += 1;
-            return Some(u64::from(x));
-        }
-        let &y = b.get(p + 1)?;
-        if y < 0x80 {
-            p += 2;
-            return Some(u64::from(x & 0x7f) | u64::from(y) << 7);
-        }
-        None
-    };
     let n = if encoding == ENC_FULL {
-        short()?
+        short_count(b, &mut p)?
     } else {
-        short()?;
-        short()?
+        short_count(b, &mut p)?;
+        short_count(b, &mut p)?
     };
     if n > MAX_DEPTH as u64 {
         return None;
@@ -799,6 +1056,12 @@ fn body_span(encoding: u8, b: &[u8]) -> Option<usize> {
                 p += 8;
                 continue;
             }
+            // The last varint ends in this word: at its `left`-th terminator (left <= 8).
+            let mut f = flags;
+            for _ in 1..left {
+                f &= f - 1;
+            }
+            return Some(p + (f.trailing_zeros() / 8) as usize + 1);
         }
         let &x = b.get(p)?;
         p += 1;
@@ -809,21 +1072,30 @@ fn body_span(encoding: u8, b: &[u8]) -> Option<usize> {
     Some(p)
 }
 
-/// Transition-cache key: previous stack (none for FULL records, which do not depend on it),
-/// encoding and body length, then the body bytes packed four to a word.
+/// A 1- or 2-byte varint at `b[*p..]` (the counts [`body_span`] accepts), advancing `p`.
+#[inline(always)]
+fn short_count(b: &[u8], p: &mut usize) -> Option<u64> {
+    let &x = b.get(*p)?;
+    if x < 0x80 {
+        *p += 1;
+        return Some(u64::from(x));
+    }
+    let &y = b.get(*p + 1)?;
+    if y < 0x80 {
+        *p += 2;
+        return Some(u64::from(x & 0x7f) | u64::from(y) << 7);
+    }
+    None
+}
+
+/// The previous stack as part of a transition-cache key: none for FULL records, which do not
+/// depend on it.
 #[inline]
-fn transition_key(key: &mut Vec<u32>, prev: u32, encoding: u8, body: &[u8]) {
-    key.clear();
-    key.push(if encoding == ENC_FULL { u32::MAX } else { prev });
-    key.push(u32::from(encoding) | (body.len() as u32) << 8);
-    let mut words = body.chunks_exact(4);
-    // One reservation for the whole body (a per-word push re-checks capacity every time).
-    key.extend((&mut words).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])));
-    let rest = words.remainder();
-    if !rest.is_empty() {
-        let mut a = [0u8; 4];
-        a[..rest.len()].copy_from_slice(rest);
-        key.push(u32::from_le_bytes(a));
+fn transition_prev(prev: u32, encoding: u8) -> u32 {
+    if encoding == ENC_FULL {
+        u32::MAX
+    } else {
+        prev
     }
 }
 

@@ -1,5 +1,6 @@
 //! The decoder's interning structures: [`StackTree`], every distinct stack as a node of a
-//! prefix tree, and [`SliceMap`], the transition cache.
+//! prefix tree, and [`TransitionMap`], the transition cache ([`SliceMap`], the word-keyed map
+//! it replaced, stays for `benches/transition_cache.rs`).
 //!
 //! Stacks are interned as (parent node, frame) pairs instead of full copies, so a new stack that
 //! differs from a known one near the leaf costs one node per new frame, and memory follows the
@@ -258,6 +259,206 @@ impl SliceMap {
     }
 }
 
+/// The first (up to) eight bytes of `window[..len]`, zero-padded, as a little-endian word.
+/// With eight readable bytes it is one load and a mask (the decoder's windows nearly always
+/// have them), else a byte loop.
+#[inline(always)]
+fn head_word(window: &[u8], len: usize) -> u64 {
+    if let Some(w) = window.get(..8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        let x = u64::from_le_bytes(a);
+        if len >= 8 {
+            x
+        } else {
+            x & ((1u64 << (8 * len)) - 1)
+        }
+    } else {
+        window[..len.min(8)]
+            .iter()
+            .enumerate()
+            .fold(0u64, |x, (i, &b)| x | u64::from(b) << (8 * i))
+    }
+}
+
+/// Hash of a transition key: previous stack, tag, the body's first word and its remaining
+/// bytes, Fx-style, eight bytes at a time (no key is copied for a lookup). The body's length is
+/// not hashed separately (callers fold it into `tag`); equality always compares it.
+#[inline(always)]
+fn transition_hash(prev: u32, tag: u32, head: u64, rest: &[u8]) -> u64 {
+    let mut a: u64 = (u64::from(prev) << 32 | u64::from(tag)).wrapping_mul(SEED);
+    a = (a.rotate_left(5) ^ head).wrapping_mul(SEED);
+    let mut words = rest.chunks_exact(8);
+    for w in &mut words {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(w);
+        a = (a.rotate_left(5) ^ u64::from_le_bytes(x)).wrapping_mul(SEED);
+    }
+    let tail = words.remainder();
+    if !tail.is_empty() {
+        // Byte by byte: a variable-length copy into a padded word is a memcpy call.
+        let x = tail
+            .iter()
+            .enumerate()
+            .fold(0u64, |x, (i, &b)| x | u64::from(b) << (8 * i));
+        a = (a.rotate_left(5) ^ x).wrapping_mul(SEED);
+    }
+    a ^ a >> 29
+}
+
+/// Byte-slice equality without a libc call, a word at a time: the bytes compared are a
+/// body's beyond its first eight, short, and (once the full hash matched) almost always equal.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    // Slice `==` and iterator zips compiled to a memcmp call and an outlined fold here (15M
+    // of the low-card benchmark's 398M instructions, cachegrind); words and indices do not.
+    let word = |w: &[u8]| {
+        let mut x = [0u8; 8];
+        x.copy_from_slice(w);
+        u64::from_le_bytes(x)
+    };
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (u, v) in (&mut x).zip(&mut y) {
+        if word(u) != word(v) {
+            return false;
+        }
+    }
+    let (r, t) = (x.remainder(), y.remainder());
+    (0..r.len().min(t.len())).all(|i| r[i] == t[i])
+}
+
+/// The decoder's transition cache: (previous stack, encoding, record body bytes) -> new stack,
+/// insert-only. A `hashbrown::HashTable` of 24-byte entries (the body's first eight bytes,
+/// previous stack, encoding and body length, the span of the rest of the body in one byte
+/// arena, value): most bodies are at most eight bytes (small POP_PUSH / SUFFIX changes), so a
+/// lookup is one probe and a compare of two words with the body read where it lies in the
+/// decompressed stream; nothing is copied. The full hash is not stored: a hit's cost is the
+/// cache miss on its entry, so entries are kept small (40 -> 24 bytes measured, see
+/// docs/decoder.md).
+///
+/// It replaced [`SliceMap`] keyed by the body packed into words (a key built per record);
+/// docs/decoder.md gives the instruction counts and times of both on the benchmark profile.
+#[derive(Debug, Clone, Default)]
+pub struct TransitionMap {
+    table: HashTable<TransitionEntry>,
+    arena: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TransitionEntry {
+    head: u64,
+    prev: u32,
+    /// Encoding | body length << 8.
+    tag: u32,
+    /// The body's bytes from the ninth on: `arena[start..start + len - 8]`.
+    start: u32,
+    value: u32,
+}
+
+/// Longest body stored (the tag keeps its length in 24 bits; real bodies are under 3 KB).
+const MAX_BODY: usize = 1 << 24;
+
+impl TransitionMap {
+    pub fn new() -> Self {
+        TransitionMap::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Bytes held in the arena (bodies beyond their first eight bytes).
+    pub fn arena_bytes(&self) -> usize {
+        self.arena.len()
+    }
+
+    #[inline(always)]
+    fn find(&self, h: u64, prev: u32, tag: u32, head: u64, body: &[u8]) -> Option<u32> {
+        let arena = &self.arena;
+        let rest = body.get(8..).unwrap_or(&[]);
+        self.table
+            .find(h, |e| {
+                e.head == head
+                    && e.prev == prev
+                    && e.tag == tag
+                    && (rest.is_empty()
+                        || arena
+                            .get(e.start as usize..e.start as usize + rest.len())
+                            .is_some_and(|k| same_bytes(k, rest)))
+            })
+            .map(|e| e.value)
+    }
+
+    /// The value stored for the key whose body is `window[..len]` (`len <= window.len()`;
+    /// bytes after it are ignored, but let the first word be read in one load).
+    #[inline(always)]
+    pub fn get_in(&self, prev: u32, encoding: u8, window: &[u8], len: usize) -> Option<u32> {
+        let body = window.get(..len)?;
+        if len >= MAX_BODY {
+            return None;
+        }
+        let tag = u32::from(encoding) | (len as u32) << 8;
+        let head = head_word(window, len);
+        let h = transition_hash(prev, tag, head, body.get(8..).unwrap_or(&[]));
+        self.find(h, prev, tag, head, body)
+    }
+
+    /// The value stored for the key.
+    #[inline]
+    pub fn get(&self, prev: u32, encoding: u8, body: &[u8]) -> Option<u32> {
+        self.get_in(prev, encoding, body, body.len())
+    }
+
+    /// Stores `value` unless the key is present (the first value stays). Bodies of 2^24
+    /// bytes or more, or an arena beyond `u32` offsets, are not stored.
+    pub fn insert(&mut self, prev: u32, encoding: u8, body: &[u8], value: u32) {
+        let rest = body.get(8..).unwrap_or(&[]);
+        let Ok(start) = u32::try_from(self.arena.len()) else {
+            return;
+        };
+        if body.len() >= MAX_BODY || start.checked_add(body.len() as u32).is_none() {
+            return;
+        }
+        let tag = u32::from(encoding) | (body.len() as u32) << 8;
+        let head = head_word(body, body.len());
+        let h = transition_hash(prev, tag, head, rest);
+        if self.find(h, prev, tag, head, body).is_none() {
+            self.arena.extend_from_slice(rest);
+            let arena = &self.arena;
+            self.table.insert_unique(
+                h,
+                TransitionEntry {
+                    head,
+                    prev,
+                    tag,
+                    start,
+                    value,
+                },
+                |e| {
+                    let len = (e.tag >> 8) as usize;
+                    let rest = match len.checked_sub(8) {
+                        Some(n) => &arena[e.start as usize..e.start as usize + n],
+                        None => &[][..],
+                    };
+                    transition_hash(e.prev, e.tag, e.head, rest)
+                },
+            );
+        }
+    }
+
+    /// Bytes held.
+    pub fn heap_bytes(&self) -> usize {
+        self.table.allocation_size() + self.arena.capacity()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +497,52 @@ mod tests {
             assert_eq!(t.frames(id).collect::<Vec<_>>(), *s);
             assert_eq!(t.depth(id), s.len());
         }
+    }
+
+    #[test]
+    fn transition_map_keeps_first_value_and_separates_key_parts() {
+        let mut m = TransitionMap::new();
+        let bodies: Vec<Vec<u8>> = (0..5000u32)
+            .map(|i| {
+                i.to_le_bytes()
+                    .into_iter()
+                    .chain((0..(i % 23)).map(|d| (d * 7 + i) as u8))
+                    .collect()
+            })
+            .collect();
+        for (i, b) in bodies.iter().enumerate() {
+            let prev = i as u32 % 97;
+            assert_eq!(m.get(prev, 3, b), None);
+            m.insert(prev, 3, b, i as u32);
+            m.insert(prev, 3, b, u32::MAX);
+        }
+        for (i, b) in bodies.iter().enumerate() {
+            let prev = i as u32 % 97;
+            assert_eq!(m.get(prev, 3, b), Some(i as u32));
+            // Another previous stack or tag is another key.
+            assert_ne!(m.get(prev + 1, 3, b), Some(i as u32));
+            assert_ne!(m.get(prev, 2, b), Some(i as u32));
+        }
+        assert_eq!(m.get(0, 0, &[]), None);
+        m.insert(0, 0, &[], 9);
+        assert_eq!(m.get(0, 0, &[]), Some(9));
+        // A body and the same body with a trailing zero byte differ (the padded words are
+        // equal), within and beyond the first word; bytes after the body are ignored.
+        m.insert(1, 1, &[5, 6], 1);
+        assert_eq!(m.get(1, 1, &[5, 6, 0]), None);
+        assert_eq!(m.get(1, 1, &[5, 6]), Some(1));
+        assert_eq!(m.get_in(1, 1, &[5, 6, 7, 8, 9, 10, 11, 12, 13], 2), Some(1));
+        let long: Vec<u8> = (1..=19).collect();
+        m.insert(1, 1, &long, 2);
+        assert_eq!(m.get(1, 1, &long), Some(2));
+        assert_eq!(m.get(1, 1, &long[..18]), None);
+        let mut padded = long.clone();
+        padded.push(0);
+        assert_eq!(m.get(1, 1, &padded), None);
+        assert_eq!(m.get_in(1, 1, &padded, 19), Some(2));
+        let mut other = long.clone();
+        other[15] = 99;
+        assert_eq!(m.get(1, 1, &other), None);
     }
 
     #[test]

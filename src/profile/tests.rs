@@ -85,6 +85,54 @@ fn zstd_and_big_endian_decode_identically() {
     }
 }
 
+/// The same records many times over: from the second round on every record takes the fast
+/// path (known thread, cached transition, REPEATs), which must decode exactly what the checked
+/// path decodes, in every byte order and compression; `next_slot_stack` agrees with
+/// `next_sample`.
+#[test]
+fn repeated_records_take_the_fast_path_and_decode_identically() {
+    const ROUNDS: u64 = 40;
+    let mut expected = Vec::new();
+    for k in 0..ROUNDS {
+        expected.extend(expected_samples().into_iter().map(|(tid, st, ts, stack)| {
+            let per_round = if tid == 7 { 16 } else { 8 };
+            (tid, st, ts + per_round * k, stack)
+        }));
+    }
+    for (zstd, big) in [(false, false), (true, false), (false, true), (true, true)] {
+        let mut b = Builder {
+            zstd,
+            big_endian: big,
+            ..Default::default()
+        };
+        for _ in 0..ROUNDS {
+            b.full(7, 5, 1, &[1, 0])
+                .repeat(7, &[(3, 1), (4, 33)])
+                .full(8, 2, 0, &[0])
+                .suffix(7, 2, 1, &[2, 1])
+                .pop_push(7, 1, 2, &[1])
+                .pop_push(7, 1, 9, &[0])
+                .repeat(8, &[(6, 0)]);
+        }
+        let bytes = b.build();
+        assert_eq!(
+            decode(bytes.clone()).unwrap(),
+            expected,
+            "zstd={zstd} big={big}"
+        );
+        let p = Profile::from_bytes(bytes).unwrap();
+        let mut r = p.samples().unwrap();
+        let mut light = Vec::new();
+        while let Some(s) = r.next_slot_stack() {
+            let (slot, sid) = s.unwrap();
+            let (tid, _) = r.slot_thread(slot).unwrap();
+            light.push((tid, r.stack(u64::from(sid)).unwrap()));
+        }
+        let want: Vec<(u64, Vec<u32>)> = expected.iter().map(|e| (e.0, e.3.clone())).collect();
+        assert_eq!(light, want, "zstd={zstd} big={big}");
+    }
+}
+
 #[test]
 fn metadata_from_header_and_trailer() {
     let mut b = sample_builder();
