@@ -137,7 +137,53 @@ pub fn parse(bytes: &[u8]) -> Result<Layout, ProfileError> {
     } else {
         Compression::None
     };
-    let config = c.u32("profiling config")?;
+    let (mode, features) = profiling_config(c.u32("profiling config")?)?;
+    let footer = parse_footer(bytes, big_endian)?;
+    let (string_count, frame_count, footer_start) =
+        (footer.string_count, footer.frame_count, footer.start);
+
+    let stats = parse_trailer(bytes, big_endian)?;
+    let tables_end = if stats.is_some() {
+        footer_start - TRAILER_SIZE
+    } else {
+        footer_start
+    };
+    check_tables(
+        len,
+        &footer,
+        string_table_offset,
+        frame_table_offset,
+        tables_end,
+    )?;
+
+    Ok(Layout {
+        meta: ProfileMeta {
+            python_version,
+            start_time_us,
+            interval_us,
+            sample_count,
+            thread_count,
+            mode,
+            features,
+            compression,
+            byte_order: if big_endian {
+                ByteOrder::Big
+            } else {
+                ByteOrder::Little
+            },
+            stats,
+            file_size: len,
+            string_count,
+            frame_count,
+        },
+        string_table_offset,
+        frame_table_offset,
+        tables_end,
+    })
+}
+
+/// The sampling mode (low 3 bits) and, when bit 3 is set, the feature flags above bit 4.
+fn profiling_config(config: u32) -> Result<(Mode, Option<Features>), ProfileError> {
     let mode = match config & 7 {
         0 => Mode::Unknown,
         1 => Mode::Wall,
@@ -157,39 +203,54 @@ pub fn parse(bytes: &[u8]) -> Result<Layout, ProfileError> {
             blocking: f & 16 != 0,
         }
     });
+    Ok((mode, features))
+}
 
-    // Footer.
+/// The fixed footer at the end of the file.
+struct Footer {
+    start: u64,
+    string_count: u32,
+    frame_count: u32,
+}
+
+fn parse_footer(bytes: &[u8], big_endian: bool) -> Result<Footer, ProfileError> {
+    let len = bytes.len() as u64;
     if len < HEADER_SIZE + FOOTER_SIZE {
         return Err(ProfileError::TooShort {
             len,
             needed: HEADER_SIZE + FOOTER_SIZE,
         });
     }
-    let footer_start = len - FOOTER_SIZE;
-    let mut f = Cursor::new(
-        &bytes[footer_start as usize..],
-        footer_start,
-        Region::File,
-        big_endian,
-    );
+    let start = len - FOOTER_SIZE;
+    let mut f = Cursor::new(&bytes[start as usize..], start, Region::File, big_endian);
     let string_count = f.u32("string count")?;
     let frame_count = f.u32("frame count")?;
     let recorded_size = f.u64("file size")?;
     if recorded_size != len {
         return Err(ProfileError::FileSizeMismatch {
-            offset: footer_start + 8,
+            offset: start + 8,
             recorded: recorded_size,
             actual: len,
         });
     }
+    Ok(Footer {
+        start,
+        string_count,
+        frame_count,
+    })
+}
 
-    let stats = parse_trailer(bytes, big_endian)?;
-    let tables_end = if stats.is_some() {
-        footer_start - TRAILER_SIZE
-    } else {
-        footer_start
-    };
-
+/// The tables' offsets lie inside the file in order, and the footer's counts fit in the room
+/// the tables have.
+fn check_tables(
+    len: u64,
+    footer: &Footer,
+    string_table_offset: u64,
+    frame_table_offset: u64,
+    tables_end: u64,
+) -> Result<(), ProfileError> {
+    let (string_count, frame_count, footer_start) =
+        (footer.string_count, footer.frame_count, footer.start);
     if string_table_offset < HEADER_SIZE || string_table_offset > len {
         return Err(ProfileError::OffsetOutOfRange {
             what: "string table offset",
@@ -225,31 +286,7 @@ pub fn parse(bytes: &[u8]) -> Result<Layout, ProfileError> {
             available: frame_room,
         });
     }
-
-    Ok(Layout {
-        meta: ProfileMeta {
-            python_version,
-            start_time_us,
-            interval_us,
-            sample_count,
-            thread_count,
-            mode,
-            features,
-            compression,
-            byte_order: if big_endian {
-                ByteOrder::Big
-            } else {
-                ByteOrder::Little
-            },
-            stats,
-            file_size: len,
-            string_count,
-            frame_count,
-        },
-        string_table_offset,
-        frame_table_offset,
-        tables_end,
-    })
+    Ok(())
 }
 
 fn parse_trailer(bytes: &[u8], big_endian: bool) -> Result<Option<Stats>, ProfileError> {
