@@ -44,7 +44,10 @@ pub struct Args {
 
 pub fn run(args: Args, _g: &Global) -> anyhow::Result<Exit> {
     let profile = Profile::open(&args.profile)?;
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, super::stdout());
+    // 1 MiB: behind it std's stdout is line-buffered and issues two write(2) calls per buffer
+    // it is handed; at 64 KiB the high-card benchmark's 142 MB of collapsed text took ~4,400
+    // calls. Measured (best of 15, three rounds): 0.207-0.216 s against 0.233-0.282 s.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, super::stdout());
     if let Some(path) = &args.speedscope {
         write_speedscope(&profile, &args.profile, path)?;
         if !(args.collapsed || args.json || args.top.is_some()) {
