@@ -116,3 +116,34 @@ pub struct RunRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_avg: Option<f64>,
 }
+
+#[cfg(any(test, feature = "fixtures"))]
+impl RunRecord {
+    /// A healthy run `index` of `scenario` (profile `run-<index>.bin`, fingerprint
+    /// `fp-<scenario>`, started `index` seconds after a fixed instant): test data shared by the
+    /// unit tests and `tests/common`.
+    pub fn fixture(scenario: &str, index: u32) -> RunRecord {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000 + i64::from(index), 0)
+            .expect("a fixed timestamp in range");
+        RunRecord {
+            version: RUN_RECORD_VERSION,
+            scenario: scenario.into(),
+            fingerprint: format!("fp-{scenario}"),
+            index,
+            attempts: 1,
+            command: vec!["python3.15".into()],
+            sampler: Default::default(),
+            environment: Environment::default(),
+            outcome: RunOutcome::Ok,
+            profile: Some(PathBuf::from(format!("run-{index}.bin"))),
+            exit_status: Some(0),
+            wall_time_s: 1.0,
+            samples: 1000,
+            error_rate_pct: Some(1.0),
+            gaps: None,
+            load_avg: None,
+            started: t,
+            ended: t,
+        }
+    }
+}

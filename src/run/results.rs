@@ -146,29 +146,12 @@ pub fn load_results(dirs: &[PathBuf]) -> Result<Vec<super::ScenarioRuns>, RunErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::{Environment, RunOutcome, RUN_RECORD_VERSION};
+    use crate::run::RunRecord;
 
     fn record(scenario: &str, fingerprint: &str, index: u32) -> RunRecord {
-        let t = chrono::DateTime::from_timestamp(1_700_000_000 + index as i64, 0).unwrap();
         RunRecord {
-            version: RUN_RECORD_VERSION,
-            scenario: scenario.into(),
             fingerprint: fingerprint.into(),
-            index,
-            attempts: 1,
-            command: vec!["python3.15".into()],
-            sampler: Default::default(),
-            environment: Environment::default(),
-            outcome: RunOutcome::Ok,
-            profile: Some(PathBuf::from(format!("run-{index}.bin"))),
-            exit_status: Some(0),
-            wall_time_s: 1.0,
-            samples: 1000,
-            error_rate_pct: Some(1.0),
-            gaps: None,
-            started: t,
-            ended: t,
-            load_avg: None,
+            ..RunRecord::fixture(scenario, index)
         }
     }
 

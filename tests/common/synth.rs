@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 use tachygate::aggregate::{FunctionId, FunctionStat, RunAggregate};
 use tachygate::baseline::{SampleSet, BASELINE_VERSION};
-use tachygate::run::{
-    Environment, ResultsManifest, RunOutcome, RunRecord, MANIFEST, RUN_RECORD_VERSION,
-};
+use tachygate::run::{ResultsManifest, RunRecord, MANIFEST};
 
 /// A fixed instant `secs` after 2023-11-14 22:13:20 UTC.
 pub fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
@@ -55,27 +53,7 @@ pub fn sample_set(scenario: &str, runs: Vec<RunAggregate>) -> SampleSet {
 
 /// The record of a healthy run `index` of `scenario` (profile `run-<index>.bin`).
 pub fn run_record(scenario: &str, index: u32) -> RunRecord {
-    let t = at(index as i64);
-    RunRecord {
-        version: RUN_RECORD_VERSION,
-        scenario: scenario.into(),
-        fingerprint: format!("fp-{scenario}"),
-        index,
-        attempts: 1,
-        command: vec!["python3.15".into()],
-        sampler: Default::default(),
-        environment: Environment::default(),
-        outcome: RunOutcome::Ok,
-        profile: Some(PathBuf::from(format!("run-{index}.bin"))),
-        exit_status: Some(0),
-        wall_time_s: 1.0,
-        samples: 1000,
-        error_rate_pct: Some(1.0),
-        gaps: None,
-        load_avg: None,
-        started: t,
-        ended: t,
-    }
+    RunRecord::fixture(scenario, index)
 }
 
 /// A results directory as `tachygate run --results DIR` leaves it: a manifest and one healthy
