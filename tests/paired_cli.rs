@@ -89,6 +89,17 @@ impl Repo {
         self.git(&["commit", "-qm", message]);
     }
 
+    /// `bench.py` importing the src-layout package `pkg` (in `src/`), committed twice: the
+    /// second commit doubles `pkg.core.gamma`'s work.
+    fn commit_src_package(&self) {
+        self.write("bench.py", "import pkg.core\n\npkg.core.main()\n");
+        self.write("src/pkg/__init__.py", "");
+        self.write("src/pkg/core.py", &work(30000));
+        self.commit("one");
+        self.write("src/pkg/core.py", &work(60000));
+        self.commit("two: gamma does twice the work");
+    }
+
     /// `tachygate check --base BASE` in the repository, with the interpreter from the
     /// environment (not `--python`, which would override a scenario's own `python`).
     fn check(&self, python: &Path, base: &str) -> assert_cmd::assert::Assert {
@@ -161,12 +172,7 @@ fn a_src_layout_package_is_imported_from_each_checkout_via_pythonpath() {
             "[workload]\nscript = \"../bench.py\"\npythonpath = [\"../src\"]\n{SCENARIO_HEAD}"
         ),
     );
-    r.write("bench.py", "import pkg.core\n\npkg.core.main()\n");
-    r.write("src/pkg/__init__.py", "");
-    r.write("src/pkg/core.py", &work(30000));
-    r.commit("one");
-    r.write("src/pkg/core.py", &work(60000));
-    r.commit("two: gamma does twice the work");
+    r.commit_src_package();
     let _lock = common::profiler_lock();
     r.check(&python, "HEAD~1")
         .code(1)
@@ -190,12 +196,7 @@ fn a_package_installed_per_checkout_by_prepare_is_compared_across_revisions() {
              echo \"$PWD/src\" > \"$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path(\"purelib\"))')/pkg.pth\"'''\n{SCENARIO_HEAD}"
         ),
     );
-    r.write("bench.py", "import pkg.core\n\npkg.core.main()\n");
-    r.write("src/pkg/__init__.py", "");
-    r.write("src/pkg/core.py", &work(30000));
-    r.commit("one");
-    r.write("src/pkg/core.py", &work(60000));
-    r.commit("two: gamma does twice the work");
+    r.commit_src_package();
     let _lock = common::profiler_lock();
     r.check(&python, "HEAD~1")
         .code(1)
@@ -219,12 +220,7 @@ fn both_sides_importing_one_checkout_is_refused_with_the_reason() {
             src.display().to_string()
         ),
     );
-    r.write("bench.py", "import pkg.core\n\npkg.core.main()\n");
-    r.write("src/pkg/__init__.py", "");
-    r.write("src/pkg/core.py", &work(30000));
-    r.commit("one");
-    r.write("src/pkg/core.py", &work(60000));
-    r.commit("two: gamma does twice the work");
+    r.commit_src_package();
     let _lock = common::profiler_lock();
     r.check(&python, "HEAD~1")
         .code(2)
