@@ -509,13 +509,6 @@ pub fn scenario_root(scenario_file: &Path) -> PathBuf {
         .to_path_buf()
 }
 
-/// The nearest directory at or above `start` that holds a `scenarios/` directory: the project
-/// root as seen from a path inside the project (the current directory, a baselines file, a
-/// results directory).
-pub fn find_project_root(start: &Path) -> Option<PathBuf> {
-    crate::scenario::find_project_root(start)
-}
-
 /// The root that makes the scenario's own files portable: the git toplevel of the workload's
 /// working directory, else the scenario's project root ([`scenario_root`]: the directory
 /// holding `scenarios/`). Without a scenario definition: the git toplevel of the current
@@ -530,7 +523,7 @@ pub fn repo_root_for(scenario: Option<&crate::scenario::Scenario>) -> Option<Pat
             let cwd = std::env::current_dir().ok()?;
             crate::git::toplevel(&cwd)
                 .ok()
-                .or_else(|| find_project_root(&cwd))
+                .or_else(|| crate::scenario::find_project_root(&cwd))
         }
     }
 }
@@ -752,9 +745,18 @@ mod tests {
         assert_eq!(scenario_root(&root.join("scenarios/sub/y.toml")), root);
         // Not under a `scenarios/` directory: the file's own directory.
         assert_eq!(scenario_root(&root.join("docs/z.toml")), root.join("docs"));
-        assert_eq!(find_project_root(&root.join("docs")), Some(root.clone()));
-        assert_eq!(find_project_root(&root), Some(root.clone()));
-        assert_eq!(find_project_root(&root.join("scenarios/sub")), Some(root));
+        assert_eq!(
+            crate::scenario::find_project_root(&root.join("docs")),
+            Some(root.clone())
+        );
+        assert_eq!(
+            crate::scenario::find_project_root(&root),
+            Some(root.clone())
+        );
+        assert_eq!(
+            crate::scenario::find_project_root(&root.join("scenarios/sub")),
+            Some(root)
+        );
     }
 
     pub(crate) fn sample_set() -> SampleSet {

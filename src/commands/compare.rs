@@ -57,7 +57,7 @@ pub enum DefinitionsSource {
 }
 
 /// The scenarios directory for a comparison: `dir` when given, else `<root>/scenarios` for
-/// the first project root ([`crate::baseline::find_project_root`]) found above the candidate
+/// the first project root ([`crate::scenario::find_project_root`]) found above the candidate
 /// paths, then the baseline paths, then the current directory. Searching from the inputs
 /// first makes the gate settings those of the project the data belongs to, whatever
 /// directory the command runs in (it used to be `scenarios/` relative to the current
@@ -71,7 +71,7 @@ pub fn definitions_dir(dir: Option<&Path>, inputs: &[PathBuf]) -> DefinitionsSou
         .iter()
         .map(PathBuf::as_path)
         .chain(cwd.as_deref())
-        .find_map(crate::baseline::find_project_root)
+        .find_map(crate::scenario::find_project_root)
         .map(|root| DefinitionsSource::Found(root.join(crate::scenario::DEFAULT_DIR)))
         .unwrap_or(DefinitionsSource::None)
 }
